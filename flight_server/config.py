@@ -1,0 +1,118 @@
+"""Every limit and setting, declared once with its default and help text.
+
+`SETTINGS` is the single source: `Settings` is built from it, environment variables `FLETCHDB_<NAME>`
+override defaults, and docs/settings.md is generated from it (a test fails if they drift apart).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One named setting: its default, its help text and whether it is a request limit."""
+
+    name: str
+    default: Any
+    help: str
+    limit: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Request limits (enforced on every write/read; the gateway enforces them for remote callers).
+    Setting("max_batch_rows", 100_000, "Records in one write batch (one atomic write).", True),
+    Setting("max_batch_bytes", 256 * 2**20, "Bytes of one write batch as Arrow buffers.", True),
+    Setting("max_dimension", 8192, "Embedding dimension of a collection.", True),
+    Setting("max_id_bytes", 1024, "UTF-8 bytes of one record id.", True),
+    Setting("max_document_bytes", 1 * 2**20, "UTF-8 bytes of one document.", True),
+    Setting("max_metadata_keys", 64, "Keys in one record's metadata.", True),
+    Setting("max_metadata_value_bytes", 64 * 2**10, "UTF-8 bytes of one string metadata value.", True),
+    Setting("max_where_predicates", 256, "Predicates in one where / where_document filter.", True),
+    Setting("max_n_results", 10_000, "n_results of one query.", True),
+    Setting("max_get_limit", 1_000_000, "limit of one get.", True),
+    Setting("max_query_embeddings", 10_000, "Query embeddings in one query request.", True),
+    # Engine settings.
+    Setting("allow_reset", False, "Allow client.reset() to delete every tenant and collection."),
+    Setting("compaction_tail_records", 20_000, "Log-tail records that trigger a compaction."),
+    Setting("compaction_tail_seconds", 30.0, "Age of the oldest unindexed write that triggers one."),
+    Setting("compaction_max_records", 50_000, "Log records folded into one index version at most."),
+    Setting("compaction_enabled", True, "Run the background compactor thread."),
+    Setting("wal_segment_bytes", 64 * 2**20, "Size at which a write-ahead-log segment is rolled."),
+    Setting("exact_search_max_candidates", 20_000, "Filtered queries search exactly below this many candidates."),
+    Setting("filtered_oversample", 4.0, "HNSW oversampling factor for filtered queries above it."),
+    Setting("hnsw_space", "l2", "Default distance space: l2 (squared), cosine or ip."),
+    Setting("hnsw_m", 16, "Default HNSW connectivity (Chroma's hnsw:M)."),
+    Setting("hnsw_construction_ef", 100, "Default HNSW expansion at build time."),
+    Setting("hnsw_search_ef", 100, "Default HNSW expansion at query time."),
+    Setting("hnsw_dtype", "f32", "Default vector quantization in the index: f32, f16 or i8."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings:
+    """Resolved settings: defaults < environment (`FLETCHDB_<NAME>`) < explicit keyword arguments."""
+
+    def __init__(self, **overrides: Any) -> None:
+        unknown = set(overrides) - set(_BY_NAME)
+        if unknown:
+            raise InvalidArgumentError(f"Unknown setting(s): {', '.join(sorted(unknown))}")
+        self._values: dict[str, Any] = {}
+        for s in SETTINGS:
+            env = os.environ.get(f"FLETCHDB_{s.name.upper()}")
+            value = overrides.get(s.name, env if env is not None else s.default)
+            self._values[s.name] = _coerce(s, value)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        """All resolved values by name."""
+        return dict(self._values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed."""
+        return Settings(**{**self._values, **changes})
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    kind = type(setting.default)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    try:
+        if kind is bool:
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"Setting {setting.name} expects {kind.__name__}, got {value!r}"
+        ) from None
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown (docs/settings.md is this text)."""
+    lines = [
+        "# Settings and limits",
+        "",
+        "Generated from `flight_server/config.py` (`SETTINGS`); every value can be set with an",
+        "environment variable `FLETCHDB_<NAME>` or passed to the client as `settings=Settings(...)`.",
+        "",
+        "| name | default | limit | help |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        lines.append(f"| `{s.name}` | `{s.default!r}` | {'yes' if s.limit else ''} | {s.help} |")
+    return "\n".join(lines) + "\n"

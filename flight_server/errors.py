@@ -1,0 +1,188 @@
+"""One error hierarchy for the whole engine, mapped once onto Chroma's names and Flight statuses.
+
+Every class has a stable `code` (the wire identifier), the `chroma_name` Chroma reports for the same
+condition, and the gRPC/Flight status it travels as. `ERROR_TABLE` is the single mapping; the Flight
+layer and the remote client both read it, so an error raised in the engine arrives as the same class
+with the same message on the other side.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class FletchError(Exception):
+    """Base of every error FletchDB raises on purpose (Chroma's `ChromaError`)."""
+
+    code: ClassVar[str] = "error"
+    chroma_name: ClassVar[str] = "ChromaError"
+    status: ClassVar[str] = "UNKNOWN"
+
+    def __init__(self, message: str = "", **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
+
+    @classmethod
+    def name(cls) -> str:
+        """Chroma's name for this error (`ChromaError.name()`)."""
+        return cls.chroma_name
+
+    def message(self) -> str:
+        """The human-readable message (`ChromaError.message()`)."""
+        return str(self.args[0]) if self.args else ""
+
+
+ChromaError = FletchError
+
+
+class InternalError(FletchError):
+    """A bug or an unexpected condition inside FletchDB."""
+
+    code = "internal"
+    chroma_name = "InternalError"
+    status = "INTERNAL"
+
+
+class InvalidArgumentError(FletchError, ValueError):
+    """A request argument is malformed (also a ValueError, as Chroma's validators raise)."""
+
+    code = "invalid_argument"
+    chroma_name = "InvalidArgumentError"
+    status = "INVALID_ARGUMENT"
+
+
+class InvalidDimensionException(InvalidArgumentError):
+    """An embedding's dimension differs from the collection's."""
+
+    code = "invalid_dimension"
+
+
+class DuplicateIDError(InvalidArgumentError):
+    """The same id appears twice in one write."""
+
+    code = "duplicate_id"
+    chroma_name = "DuplicateIDError"
+
+
+class QuotaError(InvalidArgumentError):
+    """A declared limit was exceeded; `limit`, `value` and `maximum` name it."""
+
+    code = "quota_exceeded"
+    chroma_name = "QuotaError"
+
+    def __init__(self, limit: str, value: Any, maximum: Any, what: str = "") -> None:
+        text = f"{what or limit} is {value}, over the limit {limit}={maximum}"
+        super().__init__(text, limit=limit, value=value, maximum=maximum)
+        self.limit, self.value, self.maximum = limit, value, maximum
+
+
+class BatchSizeExceededError(QuotaError):
+    """A write batch has more records than allowed."""
+
+    code = "batch_size_exceeded"
+    chroma_name = "BatchSizeExceededError"
+
+
+class NotFoundError(FletchError, ValueError):
+    """A tenant, database or collection does not exist (or is not visible to the caller)."""
+
+    code = "not_found"
+    chroma_name = "NotFoundError"
+    status = "NOT_FOUND"
+
+
+class UniqueConstraintError(FletchError, ValueError):
+    """A tenant, database or collection of that name already exists."""
+
+    code = "already_exists"
+    chroma_name = "UniqueConstraintError"
+    status = "ALREADY_EXISTS"
+
+
+class NotAllowedError(FletchError, ValueError):
+    """The operation is disabled by configuration (e.g. `reset` without `allow_reset`)."""
+
+    code = "not_allowed"
+    chroma_name = "InvalidArgumentError"
+    status = "FAILED_PRECONDITION"
+
+
+class AuthenticationError(FletchError):
+    """No valid credentials (Chroma's `ChromaAuthError`)."""
+
+    code = "unauthenticated"
+    chroma_name = "AuthError"
+    status = "UNAUTHENTICATED"
+
+
+class AuthorizationError(FletchError):
+    """Valid credentials that do not permit the request."""
+
+    code = "permission_denied"
+    chroma_name = "AuthorizationError"
+    status = "PERMISSION_DENIED"
+
+
+class RateLimitError(FletchError):
+    """A per-tenant rate limit was hit; `retry_after` seconds is a hint."""
+
+    code = "rate_limited"
+    chroma_name = "RateLimitError"
+    status = "RESOURCE_EXHAUSTED"
+
+
+class DataDirLockedError(FletchError):
+    """Another process holds the data directory."""
+
+    code = "data_dir_locked"
+    chroma_name = "InternalError"
+    status = "UNAVAILABLE"
+
+
+class CorruptLogError(FletchError):
+    """A write-ahead-log frame before the tail failed its checksum; `segment` and `offset` name it."""
+
+    code = "corrupt_log"
+    chroma_name = "InternalError"
+    status = "DATA_LOSS"
+
+
+class VersionConflictError(FletchError):
+    """An index version was registered against a stale previous version or log position."""
+
+    code = "version_conflict"
+    chroma_name = "InternalError"
+    status = "ABORTED"
+
+
+class ClosedError(FletchError):
+    """The client or engine was closed."""
+
+    code = "closed"
+    chroma_name = "InternalError"
+    status = "FAILED_PRECONDITION"
+
+
+# Defined here, not derived by introspection, so that adding a class without a row is a visible diff
+# (tests/unit/test_errors.py checks that every subclass has one).
+ERROR_TABLE: tuple[type[FletchError], ...] = (
+    FletchError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidDimensionException,
+    DuplicateIDError,
+    QuotaError,
+    BatchSizeExceededError,
+    NotFoundError,
+    UniqueConstraintError,
+    NotAllowedError,
+    AuthenticationError,
+    AuthorizationError,
+    RateLimitError,
+    DataDirLockedError,
+    CorruptLogError,
+    VersionConflictError,
+    ClosedError,
+)
+
+ERRORS_BY_CODE: dict[str, type[FletchError]] = {cls.code: cls for cls in ERROR_TABLE}

@@ -1,0 +1,67 @@
+"""Chroma's name rules for collections, databases and tenants, with Chroma's messages.
+
+Collection names follow Chroma's Rust `validate_name` (rust/types/src/validators.rs), whose
+message Chroma's Python client shows behind `Validation error: name: `. Tenant and database names
+follow Chroma's `CreateTenantRequest`/`CreateDatabaseRequest` (`length(min = 3)`), with the
+messages of Chroma's Python `SegmentAPI.create_tenant`/`create_database`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from flight_server.errors import InvalidArgumentError
+
+_ALNUM = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")
+_PREFIX = "Validation error: name: "
+MIN_TENANT_NAME = 3
+MIN_DATABASE_NAME = 3
+
+
+def validate_collection_name(name: object) -> str:
+    """Return `name` if Chroma accepts it as a collection name, else raise InvalidArgumentError."""
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"Expected collection name to be a str, got {name!r}")
+    if not _ALNUM.fullmatch(name):
+        raise InvalidArgumentError(
+            f"{_PREFIX}Expected a name containing 3-512 characters from [a-zA-Z0-9._-], "
+            f"starting and ending with a character in [a-zA-Z0-9]. Got: {name}"
+        )
+    if ".." in name:
+        raise InvalidArgumentError(
+            f"{_PREFIX}Expected a name that does not contains two consecutive periods (..). "
+            f"Got {name}"
+        )
+    if _is_ip_address(name):
+        raise InvalidArgumentError(
+            f"{_PREFIX}Expected a name that is not a valid ip address. Got {name}"
+        )
+    return name
+
+
+def validate_tenant_name(name: object) -> str:
+    """Return `name` if Chroma accepts it as a tenant name, else raise InvalidArgumentError."""
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"Expected tenant name to be a str, got {name!r}")
+    if len(name) < MIN_TENANT_NAME:
+        raise InvalidArgumentError("Tenant name must be at least 3 characters long")
+    return name
+
+
+def validate_database_name(name: object) -> str:
+    """Return `name` if Chroma accepts it as a database name, else raise InvalidArgumentError."""
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"Expected database name to be a str, got {name!r}")
+    if len(name) < MIN_DATABASE_NAME:
+        raise InvalidArgumentError("Database name must be at least 3 characters long")
+    return name
+
+
+def _is_ip_address(name: str) -> bool:
+    """True for a string Rust's `IpAddr::from_str` accepts (dotted-quad IPv4 or IPv6)."""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True

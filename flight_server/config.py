@@ -31,7 +31,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_id_bytes", 1024, "UTF-8 bytes of one record id.", True),
     Setting("max_document_bytes", 1 * 2**20, "UTF-8 bytes of one document.", True),
     Setting("max_metadata_keys", 64, "Keys in one record's metadata.", True),
-    Setting("max_metadata_value_bytes", 64 * 2**10, "UTF-8 bytes of one string metadata value.", True),
+    Setting(
+        "max_metadata_value_bytes", 64 * 2**10, "UTF-8 bytes of one string metadata value.", True
+    ),
     Setting("max_where_predicates", 256, "Predicates in one where / where_document filter.", True),
     Setting("max_n_results", 10_000, "n_results of one query.", True),
     Setting("max_get_limit", 1_000_000, "limit of one get.", True),
@@ -39,11 +41,17 @@ SETTINGS: tuple[Setting, ...] = (
     # Engine settings.
     Setting("allow_reset", False, "Allow client.reset() to delete every tenant and collection."),
     Setting("compaction_tail_records", 20_000, "Log-tail records that trigger a compaction."),
-    Setting("compaction_tail_seconds", 30.0, "Age of the oldest unindexed write that triggers one."),
+    Setting(
+        "compaction_tail_seconds", 30.0, "Age of the oldest unindexed write that triggers one."
+    ),
     Setting("compaction_max_records", 50_000, "Log records folded into one index version at most."),
     Setting("compaction_enabled", True, "Run the background compactor thread."),
     Setting("wal_segment_bytes", 64 * 2**20, "Size at which a write-ahead-log segment is rolled."),
-    Setting("exact_search_max_candidates", 20_000, "Filtered queries search exactly below this many candidates."),
+    Setting(
+        "exact_search_max_candidates",
+        20_000,
+        "Filtered queries search exactly below this many candidates.",
+    ),
     Setting("filtered_oversample", 4.0, "HNSW oversampling factor for filtered queries above it."),
     Setting("hnsw_space", "l2", "Default distance space: l2 (squared), cosine or ip."),
     Setting("hnsw_m", 16, "Default HNSW connectivity (Chroma's hnsw:M)."),

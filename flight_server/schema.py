@@ -9,8 +9,10 @@ Write batch (one WAL frame, one atomic write):  id utf8 (unique), embedding
 fixed_size_list<float32>[dim] (null = not given), document utf8 (null = not given), metadata
 columns, unset columns. A delete batch has only `id`.
 
-Record table (index versions and the materialized log tail): id, embedding, document, metadata
-columns; versions add `label` (uint64, the usearch key), ascending.
+Record table (index versions and the materialized log tail): id, label, embedding, document,
+metadata columns. `label` (uint64) is `(seq << 32) | row` of the write that created the record: it
+stays with the record through updates, is its usearch key, and orders records by insertion. A
+version's record table is sorted by label.
 """
 
 from __future__ import annotations
@@ -83,7 +85,17 @@ def tag_of_type(typ: pa.DataType) -> str | None:
 
 def empty_records(dimension: int | None) -> pa.Table:
     """An empty record table (no metadata columns yet)."""
-    fields = [pa.field(ID, pa.string(), nullable=False)]
-    fields.append(pa.field(EMBEDDING, embedding_type(dimension or 1)))
-    fields.append(pa.field(DOCUMENT, pa.string()))
+    fields = [
+        pa.field(ID, pa.string()),
+        pa.field(LABEL, pa.uint64()),
+        pa.field(EMBEDDING, embedding_type(dimension or 1)),
+        pa.field(DOCUMENT, pa.string()),
+    ]
     return pa.schema(fields).empty_table()
+
+
+def labels_for(seq: int, rows: int) -> pa.Array:
+    """Labels of the records a write at `seq` creates, one per batch row."""
+    import numpy as np
+
+    return pa.array((np.uint64(seq) << np.uint64(32)) | np.arange(rows, dtype=np.uint64))

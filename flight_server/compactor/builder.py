@@ -1,0 +1,85 @@
+"""Building the next index version from the current one and a prefix of the log tail.
+
+The HNSW index grows incrementally: the compactor keeps a mutable copy of the last index it built,
+removes the labels the tail deleted or re-embedded, and adds only new or changed vectors. Records
+whose embedding did not change (metadata or document updates) keep their place in the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from usearch.index import Index
+
+from ..collection_config import USEARCH_METRIC
+from ..materialize import apply_entries, empty_overlay, fold
+from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, parse_meta_column
+from ..versions import Version, _numpy
+from ..wal.base import LogEntry
+
+
+def new_index(dimension: int, configuration: dict[str, Any]) -> Index:
+    """An empty usearch index for a collection's HNSW configuration."""
+    hnsw = configuration["hnsw"]
+    return Index(
+        ndim=dimension,
+        metric=USEARCH_METRIC[hnsw["space"]],
+        dtype=hnsw["dtype"],
+        connectivity=hnsw["max_neighbors"],
+        expansion_add=hnsw["ef_construction"],
+        expansion_search=hnsw["ef_search"],
+    )
+
+
+def build_records(
+    version: Version, entries: list[LogEntry]
+) -> tuple[pa.Table, np.ndarray, pa.Table | None]:
+    """(next record table sorted by label, labels the tail removed, tail records)."""
+    overlay = apply_entries(empty_overlay(version.num_rows, version.log_offset), version, entries)
+    records = canonical_order(fold(version, overlay))
+    removed = version.labels[overlay.dead] if len(overlay.dead) else np.empty(0, np.uint64)
+    return records, removed, overlay.tail
+
+
+def update_index(
+    index: Index, version: Version, removed: np.ndarray, tail: pa.Table | None
+) -> None:
+    """Apply the tail to `index` (a mutable copy of the version's index) in place."""
+    if tail is None or tail.num_rows == 0:
+        if len(removed):
+            index.remove(removed)
+        return
+    labels = _numpy(tail[LABEL], np.uint64)
+    vectors = _numpy(tail[EMBEDDING].combine_chunks().flatten(), np.float32).reshape(
+        tail.num_rows, -1
+    )
+    unchanged = _unchanged(version, labels, vectors)
+    drop = np.setdiff1d(removed, labels[unchanged])
+    if len(drop):
+        index.remove(drop)
+    add = ~unchanged
+    if add.any():
+        index.add(labels[add], np.require(vectors[add], requirements=["A", "C"]))
+
+
+def _unchanged(version: Version, labels: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Tail records whose label and embedding are already in the version's index."""
+    if version.index is None or version.num_rows == 0:
+        return np.zeros(len(labels), dtype=bool)
+    rows = version.rows_of_labels(labels)
+    found = rows >= 0
+    same = np.zeros(len(labels), dtype=bool)
+    if found.any():
+        old = version.embeddings()[rows[found]]
+        same[found] = (old == vectors[found]).all(axis=1)
+    return same
+
+
+def canonical_order(records: pa.Table) -> pa.Table:
+    """Columns as id, label, embedding, document, then metadata columns sorted by name."""
+    if DOCUMENT not in records.column_names:
+        records = records.append_column(DOCUMENT, pa.nulls(records.num_rows, pa.string()))
+    meta = sorted(n for n in records.column_names if parse_meta_column(n))
+    return records.select([ID, LABEL, EMBEDDING, DOCUMENT, *meta]).combine_chunks()

@@ -1,0 +1,153 @@
+"""The compactor: one background thread that folds log tails into new index versions.
+
+A collection is compacted when its tail holds `compaction_tail_records` records or its oldest
+unindexed write is `compaction_tail_seconds` old, or on demand. Each run: build the next version
+from a prefix of the tail, write it under a fresh name (fsync + rename), register it in the catalog
+with a compare-and-set on the previous version, switch readers to it, purge the covered log
+segments, delete the previous version's files. A crash at any step leaves the previous version
+serving: an unregistered folder is garbage collected on the next open, and the log is purged only
+after registration. `on_step(name)` is called after each step (tests crash the process there).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from usearch.index import Index
+
+from ..catalog.base import Catalog, VersionRecord
+from ..config import Settings
+from ..executor.state import CollectionState
+from ..versions import VersionStore
+from ..wal.base import CollectionLog
+from .builder import build_records, new_index, update_index
+
+log = logging.getLogger(__name__)
+STEPS = ("built", "written", "registered", "installed", "purged", "cleaned")
+
+
+class Target(Protocol):
+    """What the compactor needs of an open collection."""
+
+    collection_id: str
+    state: CollectionState
+    log: CollectionLog
+    compact_lock: threading.Lock
+
+    def index_settings(self) -> tuple[int | None, dict[str, Any]]:
+        """(dimension, configuration) of the collection."""
+        ...
+
+
+@dataclass
+class Compactor:
+    """Schedules and runs compactions; `run_once` is also the on-demand entry point."""
+
+    catalog: Catalog
+    store: VersionStore
+    settings: Settings
+    targets: Callable[[], list[Target]]
+    on_step: Callable[[str], None] = lambda step: None
+    _live: dict[str, tuple[str, Index]] = field(default_factory=dict)
+    _wake: threading.Condition = field(default_factory=threading.Condition)
+    _stopping: bool = False
+    _thread: threading.Thread | None = None
+    last_error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start the background thread (idempotent)."""
+        if self._thread is None and self.settings.compaction_enabled:
+            self._thread = threading.Thread(
+                target=self._loop, name="fletchdb-compactor", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background thread and wait for a running compaction to finish."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def nudge(self) -> None:
+        """Tell the thread that a tail grew."""
+        with self._wake:
+            self._wake.notify_all()
+
+    def forget(self, collection_id: str) -> None:
+        """Drop the cached mutable index of a deleted collection."""
+        self._live.pop(collection_id, None)
+
+    def _loop(self) -> None:
+        age = self.settings.compaction_tail_seconds
+        while True:
+            with self._wake:
+                if self._stopping:
+                    return
+                self._wake.wait(timeout=min(age, 5.0) if age > 0 else 5.0)
+                if self._stopping:
+                    return
+            for target in self.targets():
+                records, seconds = target.state.tail_size()
+                due = records >= self.settings.compaction_tail_records or (
+                    records and seconds >= age
+                )
+                if not due:
+                    continue
+                try:
+                    while self.run_once(target) and not self._stopping:
+                        if target.state.tail_size()[0] < self.settings.compaction_tail_records:
+                            break
+                except Exception as exc:  # keep serving from the previous version
+                    self.last_error = exc
+                    log.exception("compaction of %s failed", target.collection_id)
+
+    def run_once(self, target: Target) -> bool:
+        """Fold one prefix of the tail into a new version; False when the tail was empty."""
+        with target.compact_lock:
+            state = target.state
+            version = state.version
+            entries = state.pending(self.settings.compaction_max_records)
+            if not entries:
+                return False
+            dimension, configuration = target.index_settings()
+            records, removed, tail = build_records(version, entries)
+            index = self._mutable_index(target.collection_id, version, dimension, configuration)
+            if index is not None:
+                update_index(index, version, removed, tail)
+            self.on_step("built")
+            name = self.store.write(target.collection_id, records, index)
+            self.on_step("written")
+            new = VersionRecord(
+                target.collection_id, version.number + 1, name, entries[-1].seq, records.num_rows
+            )
+            self.catalog.register_version(new, expected_version=version.number)
+            self.on_step("registered")
+            state.install(self.store.load(target.collection_id, new))
+            self.on_step("installed")
+            target.log.purge(new.log_offset)
+            self.on_step("purged")
+            if version.record is not None:
+                self.store.delete(target.collection_id, version.record.path)
+            if index is not None:
+                self._live[target.collection_id] = (name, index)
+            self.on_step("cleaned")
+            return True
+
+    def _mutable_index(
+        self, collection_id: str, version: Any, dimension: int | None, configuration: dict[str, Any]
+    ) -> Index | None:
+        if dimension is None:
+            return None
+        cached = self._live.pop(collection_id, None)  # re-cached only after a successful run
+        if cached is not None and version.record is not None and cached[0] == version.record.path:
+            return cached[1]
+        if version.record is not None and version.index is not None:
+            return Index.restore(self.store.index_path(collection_id, version.record.path))
+        return new_index(dimension, configuration)

@@ -1,0 +1,453 @@
+"""The engine: catalog, log, executor, compactor and version store wired for one data directory.
+
+Everything a client (the local SDK, or the Flight gateway) does goes through `Engine`. It speaks
+Arrow (write batches in, record tables out) and raises only `FletchError`s.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .catalog import DuckDBCatalog
+from .catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, CollectionRecord, DatabaseRecord
+from .collection_config import resolve_configuration, update_configuration
+from .compactor.scheduler import Compactor
+from .config import Settings
+from .errors import (
+    ClosedError,
+    DataDirLockedError,
+    InvalidArgumentError,
+    NotAllowedError,
+    NotFoundError,
+    QuotaError,
+)
+from .executor.filters import check_predicate_limit, validate_where, validate_where_document
+from .executor.reader import Executor
+from .executor.state import CollectionState
+from .query_args import query_matrix
+from .schema import EMBEDDING, ID, Op
+from .validate import validate_write_batch
+from .versions import TEMP_PREFIX, LocalVersionStore, Version
+from .wal import LocalLogStore
+from .wal.base import CollectionLog, LogEntry
+
+VERSION = "0.1.0"
+RESET_MESSAGE = (
+    "Resetting is not allowed by this configuration "
+    "(to enable it, set allow_reset=True in Settings or FLETCHDB_ALLOW_RESET=true in the environment)"
+)
+
+
+class OpenCollection:
+    """An open collection: its catalog row, log, read state and locks."""
+
+    def __init__(
+        self, record: CollectionRecord, log: CollectionLog, state: CollectionState
+    ) -> None:
+        self.record = record
+        self.collection_id = record.id
+        self.log = log
+        self.state = state
+        self.compact_lock = threading.Lock()
+        self.write_lock = threading.Lock()
+
+    def index_settings(self) -> tuple[int | None, dict[str, Any]]:
+        """(dimension, configuration)."""
+        return self.record.dimension, self.record.configuration
+
+
+class Engine:
+    """All five components in one process over one data directory."""
+
+    def __init__(self, path: str | Path | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.ephemeral = path is None
+        self.path = Path(tempfile.mkdtemp(prefix="fletchdb-")) if path is None else Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        if self.ephemeral:  # removed on close, or at interpreter exit if never closed
+            self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+        self._lock_file = _lock_data_dir(self.path)
+        self.catalog = DuckDBCatalog(self.path / "catalog.duckdb")
+        self.logs = LocalLogStore(self.path / "wal", segment_bytes=self.settings.wal_segment_bytes)
+        self.versions = LocalVersionStore(self.path / "versions")
+        self.executor = Executor(self.settings)
+        self._open: dict[str, OpenCollection] = {}
+        self._open_lock = threading.Lock()
+        self._closed = False
+        self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
+        for collection_id in _subdirs(
+            self.path / "wal"
+        ):  # tails left by the last run get compacted
+            self._try_open(collection_id)
+        self.compactor.start()
+
+    # Lifecycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the compactor, close logs and the catalog, release the directory."""
+        if self._closed:
+            return
+        self._closed = True
+        self.compactor.stop()
+        with self._open_lock:
+            for handle in self._open.values():
+                handle.log.close()
+            self._open.clear()
+        self.logs.close()
+        self.executor.close()
+        self.catalog.close()
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        self._lock_file.close()
+        if self.ephemeral:
+            self._cleanup()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError("This client has been closed")
+
+    def heartbeat(self) -> int:
+        """Nanoseconds since the epoch (Chroma's heartbeat)."""
+        self._check_open()
+        import time
+
+        return time.time_ns()
+
+    def reset(self) -> None:
+        """Delete everything (only with allow_reset)."""
+        self._check_open()
+        if not self.settings.allow_reset:
+            raise NotAllowedError(RESET_MESSAGE)
+        self.compactor.stop()
+        with self._open_lock:
+            for handle in self._open.values():
+                handle.log.close()
+            self._open.clear()
+        for collection_id in _subdirs(self.path / "wal") | _subdirs(self.path / "versions"):
+            self._drop_files(collection_id)
+        self.catalog.reset()
+        self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
+        self.compactor.start()
+
+    # Tenants, databases, collections --------------------------------------------------
+    def create_tenant(self, name: str) -> None:
+        """Create a tenant."""
+        self._check_open()
+        self.catalog.create_tenant(name)
+
+    def get_tenant(self, name: str) -> str:
+        """A tenant's name, if it exists."""
+        self._check_open()
+        return self.catalog.get_tenant(name)
+
+    def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> DatabaseRecord:
+        """Create a database."""
+        self._check_open()
+        return self.catalog.create_database(name, tenant)
+
+    def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> DatabaseRecord:
+        """A database, if it exists."""
+        self._check_open()
+        return self.catalog.get_database(name, tenant)
+
+    def list_databases(
+        self, tenant: str = DEFAULT_TENANT, limit: int | None = None, offset: int | None = None
+    ) -> list[DatabaseRecord]:
+        """Databases of a tenant."""
+        self._check_open()
+        return self.catalog.list_databases(tenant, limit, offset)
+
+    def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        """Delete a database with its collections."""
+        self._check_open()
+        for collection_id in self.catalog.delete_database(name, tenant):
+            self._forget(collection_id)
+
+    def create_collection(
+        self,
+        name: str,
+        configuration: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        get_or_create: bool = False,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+    ) -> CollectionRecord:
+        """Create a collection (or get it, with get_or_create)."""
+        self._check_open()
+        resolved = resolve_configuration(configuration, metadata, self.settings)
+        record, _ = self.catalog.create_collection(
+            name, tenant, database, resolved, metadata, get_or_create
+        )
+        return record
+
+    def get_collection(
+        self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    ) -> CollectionRecord:
+        """A collection by name."""
+        self._check_open()
+        return self.catalog.get_collection(name, tenant, database)
+
+    def list_collections(
+        self,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[CollectionRecord]:
+        """Collections of a database."""
+        self._check_open()
+        return self.catalog.list_collections(tenant, database, limit, offset)
+
+    def count_collections(
+        self, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    ) -> int:
+        """Number of collections in a database."""
+        self._check_open()
+        return self.catalog.count_collections(tenant, database)
+
+    def modify_collection(
+        self,
+        collection_id: str,
+        name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        configuration: dict[str, Any] | None = None,
+    ) -> CollectionRecord:
+        """Rename, replace metadata, or change the settable HNSW keys."""
+        self._check_open()
+        current = self.catalog.get_collection_by_id(collection_id)
+        new_config = (
+            update_configuration(current.configuration, configuration) if configuration else None
+        )
+        record = self.catalog.update_collection(collection_id, name, metadata, new_config)
+        with self._open_lock:
+            if collection_id in self._open:
+                self._open[collection_id].record = record
+        return record
+
+    def delete_collection(
+        self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    ) -> None:
+        """Delete a collection and all its data."""
+        self._check_open()
+        self._forget(self.catalog.delete_collection(name, tenant, database))
+
+    def _forget(self, collection_id: str) -> None:
+        with self._open_lock:
+            handle = self._open.pop(collection_id, None)
+        if handle is not None:
+            with handle.compact_lock:
+                handle.log.close()
+        self.compactor.forget(collection_id)
+        self.executor.forget(collection_id)
+        self._drop_files(collection_id)
+
+    def _drop_files(self, collection_id: str) -> None:
+        self.logs.drop(collection_id)
+        self.versions.drop(collection_id)
+
+    # Opening collections --------------------------------------------------------------
+    def collection(self, collection_id: str) -> OpenCollection:
+        """The open collection (opened and recovered on first use)."""
+        self._check_open()
+        with self._open_lock:
+            handle = self._open.get(collection_id)
+            if handle is None:
+                handle = self._open[collection_id] = self._open_collection(collection_id)
+            return handle
+
+    def _try_open(self, collection_id: str) -> None:
+        try:
+            self.collection(collection_id)
+        except NotFoundError:  # files of a collection whose delete was interrupted
+            self._drop_files(collection_id)
+
+    def _open_collection(self, collection_id: str) -> OpenCollection:
+        record = self.catalog.get_collection_by_id(collection_id)
+        current = self.catalog.current_version(collection_id)
+        keep = set(self.catalog.version_paths(collection_id))
+        for name in self.versions.names(collection_id):  # unregistered or half-written leftovers
+            if name not in keep or name.startswith(TEMP_PREFIX):
+                self.versions.delete(collection_id, name)
+        version = (
+            self.versions.load(collection_id, current)
+            if current
+            else Version.empty(record.dimension)
+        )
+        log = self.logs.open(collection_id, min_seq=version.log_offset)
+        log.purge(version.log_offset)
+        entries = list(log.read(after_seq=version.log_offset))
+        return OpenCollection(record, log, CollectionState(version, entries))
+
+    def _targets(self) -> list[OpenCollection]:
+        with self._open_lock:
+            return list(self._open.values())
+
+    # Writes ---------------------------------------------------------------------------
+    def write(self, collection_id: str, op: Op, batch: pa.RecordBatch) -> int:
+        """Validate and durably log one write batch; return its log seq once reads see it."""
+        handle = self.collection(collection_id)
+        dimension = handle.record.dimension
+        batch = validate_write_batch(op, batch, dimension, self.settings)
+        if (
+            dimension is None
+            and EMBEDDING in batch.schema.names
+            and batch.column(EMBEDDING).null_count < batch.num_rows
+        ):
+            given = batch.schema.field(EMBEDDING).type.list_size
+            with handle.write_lock:
+                fixed = self.catalog.set_dimension(collection_id, given)
+                handle.record = replace(handle.record, dimension=fixed)
+            if fixed != given:
+                batch = validate_write_batch(op, batch, fixed, self.settings)
+        seq = handle.log.append(op, batch)
+        handle.state.appended(LogEntry(seq, op, batch))
+        if handle.state.tail_size()[0] >= self.settings.compaction_tail_records:
+            self.compactor.nudge()
+        return seq
+
+    def delete(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+    ) -> int | None:
+        """Delete by ids and/or filters; return the log seq, or None when nothing matched."""
+        handle = self.collection(collection_id)
+        if ids is not None and not where and not where_document:
+            if not ids:
+                return None
+            return self.write(
+                collection_id, Op.DELETE, pa.record_batch({ID: pa.array(ids, pa.string())})
+            )
+        if ids is None and not where and not where_document:
+            raise InvalidArgumentError(
+                "You must provide either ids, where, or where_document to delete."
+            )
+        self._validate_filters(where, where_document)
+        snap = handle.state.snapshot()
+        matched = self.executor.get(snap, ids, where, where_document, None, None, set())
+        if matched.num_rows == 0:
+            return None
+        return self.write(
+            collection_id, Op.DELETE, pa.record_batch({ID: matched[ID].combine_chunks()})
+        )
+
+    # Reads ----------------------------------------------------------------------------
+    def count(self, collection_id: str) -> int:
+        """Live records in a collection."""
+        return self.collection(collection_id).state.snapshot().count()
+
+    def get(
+        self,
+        collection_id: str,
+        ids: list[str] | None = None,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        columns: frozenset[str] | set[str] = frozenset({"documents", "metadatas"}),
+    ) -> pa.Table:
+        """Matching records in insertion order, with columns from {embedding, document, metadatas}."""
+        handle = self.collection(collection_id)
+        self._validate_filters(where, where_document)
+        if limit is not None and limit > self.settings.max_get_limit:
+            raise QuotaError("max_get_limit", limit, self.settings.max_get_limit, "limit")
+        snap = handle.state.snapshot()
+        return self.executor.get(snap, ids, where, where_document, limit, offset, _columns(columns))
+
+    def query(
+        self,
+        collection_id: str,
+        embeddings: np.ndarray,
+        n_results: int = 10,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        ids: list[str] | None = None,
+        columns: frozenset[str] | set[str] = frozenset({"documents", "metadatas"}),
+    ) -> list[pa.Table]:
+        """The n_results nearest records per query embedding, each table with a `distance` column."""
+        handle = self.collection(collection_id)
+        self._validate_filters(where, where_document)
+        queries = query_matrix(embeddings, handle.record.dimension, n_results, self.settings)
+        snap = handle.state.snapshot()
+        if snap.count() == 0:
+            return [
+                self.executor.get(snap, [], None, None, 0, 0, _columns(columns))
+                for _ in range(len(queries))
+            ]
+        rows = self.executor.select(snap, ids, where, where_document)
+        hnsw = handle.record.configuration["hnsw"]
+        return self.executor.query(
+            snap, queries, n_results, rows, hnsw["space"], hnsw["ef_search"], _columns(columns)
+        )
+
+    def _validate_filters(
+        self, where: dict[str, Any] | None, where_document: dict[str, Any] | None
+    ) -> None:
+        if where:
+            validate_where(where)
+        if where_document:
+            validate_where_document(where_document)
+        check_predicate_limit(where, where_document, self.settings.max_where_predicates)
+
+    def compact(self, collection_id: str) -> int:
+        """Fold the whole log tail into index versions now; return how many versions were built."""
+        handle = self.collection(collection_id)
+        built = 0
+        while self.compactor.run_once(handle):
+            built += 1
+        return built
+
+    def stats(self, collection_id: str) -> dict[str, Any]:
+        """Version number, log offset, tail size and record count of a collection."""
+        handle = self.collection(collection_id)
+        tail_records, tail_age = handle.state.tail_size()
+        version = handle.state.version
+        return {
+            "version": version.number,
+            "log_offset": version.log_offset,
+            "indexed_records": version.num_rows,
+            "tail_records": tail_records,
+            "tail_age_seconds": tail_age,
+            "count": self.count(collection_id),
+        }
+
+
+def _columns(include: frozenset[str] | set[str]) -> set[str]:
+    """Executor column names for Chroma include names."""
+    names = {"embeddings": EMBEDDING, "documents": "document", "metadatas": "metadatas"}
+    return {names.get(i, i) for i in include}
+
+
+def _subdirs(path: Path) -> set[str]:
+    return {p.name for p in path.iterdir() if p.is_dir()} if path.exists() else set()
+
+
+def _lock_data_dir(path: Path) -> Any:
+    """Hold an exclusive lock on the data directory or fail at once."""
+    handle = open(path / "LOCK", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise DataDirLockedError(
+            f"Data directory {path} is in use by another process (pid {holder}); "
+            "close the client that holds it first",
+            path=str(path),
+        ) from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle

@@ -1,0 +1,116 @@
+"""Nearest neighbours: exact search with numpy, approximate search with usearch, and their merge.
+
+Distances are Chroma's: `l2` squared Euclidean, `cosine` 1 - cos, `ip` 1 - dot; usearch's l2sq, cos
+and ip metrics compute the same, so index and exact results merge directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from usearch.index import Index
+
+BLOCK_ROWS = 32_768  # rows of the candidate matrix scored per matmul, to bound memory
+
+
+def aligned(vectors: np.ndarray) -> np.ndarray:
+    """A C-contiguous, aligned float32 copy (only if needed); usearch refuses anything else."""
+    return np.require(vectors, dtype=np.float32, requirements=["A", "C"])
+
+
+def squared_norms(vectors: np.ndarray) -> np.ndarray:
+    """Squared L2 norm of each row."""
+    return np.einsum("ij,ij->i", vectors, vectors)
+
+
+def distances(
+    queries: np.ndarray, vectors: np.ndarray, space: str, sq_norms: np.ndarray | None = None
+) -> np.ndarray:
+    """(q, n) distances between every query and every vector in `space`.
+
+    `sq_norms` (the vectors' squared norms) may be passed in when cached, to save a pass.
+    """
+    dots = queries @ vectors.T
+    if space == "ip":
+        return 1.0 - dots
+    v2 = (squared_norms(vectors) if sq_norms is None else sq_norms)[None, :]
+    if space == "cosine":
+        denom = np.sqrt(squared_norms(queries))[:, None] * np.sqrt(v2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos = np.where(denom > 0, dots / np.where(denom > 0, denom, 1), 0.0)
+        return (1.0 - cos).astype(np.float32)
+    return np.maximum(squared_norms(queries)[:, None] + v2 - 2.0 * dots, 0.0)
+
+
+def exact_topk(
+    queries: np.ndarray,
+    vectors: np.ndarray,
+    k: int,
+    space: str,
+    sq_norms: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, rows) of the k nearest vectors per query, ascending; padded with (inf, -1)."""
+    nq, n = len(queries), len(vectors)
+    best_d = np.full((nq, k), np.inf, dtype=np.float32)
+    best_i = np.full((nq, k), -1, dtype=np.int64)
+    if min(k, n) == 0 or nq == 0:
+        return best_d, best_i
+    for start in range(0, n, BLOCK_ROWS):
+        end = start + BLOCK_ROWS
+        norms = None if sq_norms is None else sq_norms[start:end]
+        block = distances(queries, vectors[start:end], space, norms).astype(np.float32)
+        rows = np.arange(start, start + block.shape[1], dtype=np.int64)
+        best_d, best_i = merge_topk(best_d, best_i, block, np.broadcast_to(rows, block.shape), k)
+    return best_d, best_i
+
+
+def merge_topk(
+    d1: np.ndarray, r1: np.ndarray, d2: np.ndarray, r2: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the k smallest of two (distance, reference) candidate sets, ascending."""
+    d = np.concatenate([d1, d2], axis=1)
+    r = np.concatenate([r1, r2], axis=1)
+    if d.shape[1] > k:
+        part = np.argpartition(d, k - 1, axis=1)[:, :k]
+        d, r = np.take_along_axis(d, part, 1), np.take_along_axis(r, part, 1)
+    order = np.argsort(d, axis=1, kind="stable")[:, :k]
+    d, r = np.take_along_axis(d, order, 1), np.take_along_axis(r, order, 1)
+    if d.shape[1] < k:
+        pad = k - d.shape[1]
+        d = np.pad(d, ((0, 0), (0, pad)), constant_values=np.inf)
+        r = np.pad(r, ((0, 0), (0, pad)), constant_values=-1)
+    return d, r
+
+
+def index_topk(
+    index: Index,
+    queries: np.ndarray,
+    k: int,
+    accept: Callable[[np.ndarray], np.ndarray],
+    start_count: int,
+    ef: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, labels) of the k nearest accepted labels per query from an HNSW index.
+
+    `accept(labels) -> bool mask` drops deleted, superseded or filtered-out records; the search
+    widens (x4) until every query has k accepted results or the whole index was asked.
+    """
+    size = len(index)
+    count = min(max(start_count, k), size)
+    while True:
+        index.expansion_search = max(ef, count)
+        # for a few queries one thread is faster than usearch's thread pool (measured 0.9 vs 1.4 ms)
+        found = index.search(aligned(queries), count, threads=1 if len(queries) < 8 else 0)
+        keys = np.asarray(found.keys, dtype=np.uint64).reshape(len(queries), -1)
+        dist = np.asarray(found.distances, dtype=np.float32).reshape(len(queries), -1)
+        # one query gives Matches (only hits), several give BatchMatches (padded, with counts)
+        counts = np.asarray(getattr(found, "counts", [keys.shape[1]])).reshape(-1)
+        valid = np.arange(keys.shape[1])[None, :] < counts[:, None]
+        valid &= accept(keys)
+        if count >= size or (valid.sum(axis=1) >= k).all():
+            break
+        count = min(count * 4, size)
+    dist = np.where(valid, dist, np.inf).astype(np.float32)
+    order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(dist, order, 1), np.take_along_axis(keys, order, 1)

@@ -1,0 +1,208 @@
+"""Immutable index versions: how they are written (crash-safe) and loaded for reading (mmap).
+
+A version is a folder `<root>/<collection_id>/<name>/` holding `records.arrow` (an Arrow IPC file:
+the record table sorted by label) and, once vectors exist, `index.usearch`. It is written under a
+temporary name, every file fsynced, then renamed into place and the parent fsynced, so a crash
+leaves either no folder or a complete one. Storage goes through `pyarrow.fs`; fsync and rename use
+the OS directly because `pyarrow.fs` exposes neither.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.fs as pafs
+from usearch.index import Index
+
+from .catalog.base import VersionRecord
+from .schema import EMBEDDING, ID, LABEL, empty_records
+
+RECORDS_FILE = "records.arrow"
+INDEX_FILE = "index.usearch"
+TEMP_PREFIX = ".tmp-"
+POS = "_pos"
+
+
+def with_positions(table: pa.Table) -> pa.Table:
+    """`table` plus a `_pos` int64 column numbering its rows (for SQL filters)."""
+    return table.append_column(POS, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+class Version:
+    """One version loaded for reading: the record table memory-mapped and the HNSW index as a view."""
+
+    def __init__(
+        self, record: VersionRecord | None, records: pa.Table, index: Index | None
+    ) -> None:
+        self.record = record
+        self.records = records
+        self.index = index
+        self.labels = _numpy(records[LABEL], np.uint64)
+        self._id_rows: dict[str, int] | None = None
+        self._embeddings: np.ndarray | None = None
+        self._scan: pa.Table | None = None
+        self._sq_norms: np.ndarray | None = None
+
+    def scan(self) -> pa.Table:
+        """The record table with a `_pos` column, for SQL filters (built once)."""
+        if self._scan is None:
+            self._scan = with_positions(self.records)
+        return self._scan
+
+    @classmethod
+    def empty(cls, dimension: int | None) -> Version:
+        """The version of a collection that was never compacted."""
+        return cls(None, empty_records(dimension), None)
+
+    @property
+    def log_offset(self) -> int:
+        """Last log seq this version covers (0 for none)."""
+        return self.record.log_offset if self.record else 0
+
+    @property
+    def number(self) -> int:
+        """Version number (0 for none)."""
+        return self.record.version if self.record else 0
+
+    @property
+    def num_rows(self) -> int:
+        """Records in this version."""
+        return self.records.num_rows
+
+    def positions(self, ids: pa.Array) -> np.ndarray:
+        """Row of each id (-1 where absent); the id map is built on first use."""
+        if self._id_rows is None:
+            self._id_rows = dict(
+                zip(self.records[ID].to_pylist(), range(self.num_rows), strict=True)
+            )
+        get = self._id_rows.get
+        return np.fromiter((get(i, -1) for i in ids.to_pylist()), dtype=np.int64, count=len(ids))
+
+    def embeddings(self) -> np.ndarray:
+        """All embeddings as an (n, dim) float32 array (zero-copy from the mapped file)."""
+        if self._embeddings is None:
+            col = self.records[EMBEDDING]
+            dim = col.type.list_size
+            flat = col.combine_chunks().flatten() if self.num_rows else pa.array([], pa.float32())
+            self._embeddings = _numpy(flat, np.float32).reshape(-1, dim)
+        return self._embeddings
+
+    def sq_norms(self) -> np.ndarray:
+        """Squared L2 norm of every embedding (computed once)."""
+        if self._sq_norms is None:
+            emb = self.embeddings()
+            self._sq_norms = np.einsum("ij,ij->i", emb, emb)
+        return self._sq_norms
+
+    def rows_of_labels(self, keys: np.ndarray) -> np.ndarray:
+        """Row of each label (-1 where absent)."""
+        if not self.num_rows:
+            return np.full(len(keys), -1, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(self.labels, keys), self.num_rows - 1)
+        return np.where(self.labels[rows] == keys, rows, -1)
+
+
+def _numpy(array: pa.Array | pa.ChunkedArray, dtype: Any) -> np.ndarray:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if len(array) == 0:
+        return np.empty(0, dtype=dtype)
+    return np.asarray(array.to_numpy(zero_copy_only=array.null_count == 0), dtype=dtype)
+
+
+class VersionStore(ABC):
+    """Where version files live: a local folder now, object storage in distributed mode."""
+
+    @abstractmethod
+    def write(self, collection_id: str, records: pa.Table, index: Index | None) -> str:
+        """Durably write a new version under a fresh name and return that name."""
+
+    @abstractmethod
+    def load(self, collection_id: str, record: VersionRecord) -> Version:
+        """Open a registered version for reading."""
+
+    @abstractmethod
+    def index_path(self, collection_id: str, name: str) -> str:
+        """Local path of a version's index file (for the compactor to restore a mutable copy)."""
+
+    @abstractmethod
+    def names(self, collection_id: str) -> list[str]:
+        """Every version folder present for a collection, finished or not."""
+
+    @abstractmethod
+    def delete(self, collection_id: str, name: str) -> None:
+        """Delete one version (readers holding its memory maps keep working)."""
+
+    @abstractmethod
+    def drop(self, collection_id: str) -> None:
+        """Delete every version of a collection."""
+
+
+class LocalVersionStore(VersionStore):
+    """Versions as folders on the local file system."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.fs = pafs.LocalFileSystem()
+        self.fs.create_dir(str(self.root), recursive=True)
+
+    def _dir(self, collection_id: str, name: str = "") -> str:
+        return str(self.root / collection_id / name) if name else str(self.root / collection_id)
+
+    def write(self, collection_id: str, records: pa.Table, index: Index | None) -> str:
+        name = uuid.uuid4().hex
+        tmp, final = self._dir(collection_id, TEMP_PREFIX + name), self._dir(collection_id, name)
+        self.fs.create_dir(tmp, recursive=True)
+        records_path = f"{tmp}/{RECORDS_FILE}"
+        with self.fs.open_output_stream(records_path) as sink:
+            with pa.ipc.new_file(sink, records.schema) as writer:
+                writer.write_table(records)
+        _fsync_path(records_path)
+        if index is not None:
+            index.save(f"{tmp}/{INDEX_FILE}")
+            _fsync_path(f"{tmp}/{INDEX_FILE}")
+        _fsync_path(tmp)
+        self.fs.move(tmp, final)
+        _fsync_path(self._dir(collection_id))
+        return name
+
+    def load(self, collection_id: str, record: VersionRecord) -> Version:
+        folder = self._dir(collection_id, record.path)
+        with pa.memory_map(f"{folder}/{RECORDS_FILE}") as source:
+            records = pa.ipc.open_file(source).read_all()
+        index_file = f"{folder}/{INDEX_FILE}"
+        index = Index.restore(index_file, view=True) if os.path.exists(index_file) else None
+        return Version(record, records, index)
+
+    def index_path(self, collection_id: str, name: str) -> str:
+        return f"{self._dir(collection_id, name)}/{INDEX_FILE}"
+
+    def names(self, collection_id: str) -> list[str]:
+        selector = pafs.FileSelector(self._dir(collection_id), allow_not_found=True)
+        infos = self.fs.get_file_info(selector)
+        return [i.base_name for i in infos if i.type == pafs.FileType.Directory]
+
+    def delete(self, collection_id: str, name: str) -> None:
+        path = self._dir(collection_id, name)
+        if self.fs.get_file_info(path).type != pafs.FileType.NotFound:
+            self.fs.delete_dir(path)
+
+    def drop(self, collection_id: str) -> None:
+        path = self._dir(collection_id)
+        if self.fs.get_file_info(path).type != pafs.FileType.NotFound:
+            self.fs.delete_dir(path)
+
+
+def _fsync_path(path: str) -> None:
+    """fsync a file or a directory by path."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,172 @@
+"""Chroma-compatible clients: `PersistentClient`, `EphemeralClient` (in-process) over one interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flight_server.catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord
+from flight_server.config import Settings
+from flight_server.engine import VERSION, Engine
+from flight_server.schema import Op
+
+from .collection import Collection, EmbeddingFunction, check_collection_metadata
+from .transport import Transport
+
+
+class Client:
+    """A connection to FletchDB through a transport, scoped to a tenant and database."""
+
+    def __init__(
+        self, transport: Transport, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    ) -> None:
+        self._transport = transport
+        self.tenant = DEFAULT_TENANT
+        self.database = DEFAULT_DATABASE
+        self.set_tenant(tenant, database)
+
+    # Lifecycle -----------------------------------------------------------------------
+    def heartbeat(self) -> int:
+        """Nanoseconds since the epoch, from the engine."""
+        return self._transport.heartbeat()
+
+    def get_version(self) -> str:
+        """FletchDB's version."""
+        return VERSION
+
+    def get_max_batch_size(self) -> int:
+        """Most records one add/upsert/update may carry."""
+        settings = getattr(self._transport, "settings", None)
+        return int(settings.max_batch_rows) if settings is not None else Settings().max_batch_rows
+
+    def reset(self) -> bool:
+        """Delete every tenant, database and collection (needs allow_reset)."""
+        self._transport.reset()
+        return True
+
+    def close(self) -> None:
+        """Release the engine (an ephemeral client's data is removed)."""
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Tenants and databases -------------------------------------------------------------
+    def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
+        """Scope this client to a tenant (and database), which must exist."""
+        # Chroma lets the NotFoundError of get_tenant / get_database through unchanged
+        self._transport.get_tenant(tenant)
+        self._transport.get_database(database, tenant)
+        self.tenant, self.database = tenant, database
+
+    def set_database(self, database: str) -> None:
+        """Scope this client to a database of the current tenant, which must exist."""
+        self._transport.get_database(database, self.tenant)
+        self.database = database
+
+    def create_tenant(self, name: str) -> None:
+        """Create a tenant."""
+        self._transport.create_tenant(name)
+
+    def get_tenant(self, name: str) -> dict[str, str]:
+        """A tenant, as Chroma's {"name": ...}."""
+        return {"name": self._transport.get_tenant(name)}
+
+    def create_database(self, name: str, tenant: str | None = None) -> None:
+        """Create a database in a tenant (default: the client's)."""
+        self._transport.create_database(name, tenant or self.tenant)
+
+    def get_database(self, name: str, tenant: str | None = None) -> dict[str, str]:
+        """A database, as Chroma's {"id", "name", "tenant"}."""
+        return _database_dict(self._transport.get_database(name, tenant or self.tenant))
+
+    def list_databases(
+        self, limit: int | None = None, offset: int | None = None, tenant: str | None = None
+    ) -> list[dict[str, str]]:
+        """Databases of a tenant in creation order."""
+        return [
+            _database_dict(d)
+            for d in self._transport.list_databases(tenant or self.tenant, limit, offset)
+        ]
+
+    def delete_database(self, name: str, tenant: str | None = None) -> None:
+        """Delete a database and all its collections."""
+        self._transport.delete_database(name, tenant or self.tenant)
+
+    # Collections -------------------------------------------------------------------------
+    def create_collection(
+        self,
+        name: str,
+        configuration: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        embedding_function: EmbeddingFunction | None = None,
+        get_or_create: bool = False,
+        **_: Any,
+    ) -> Collection:
+        """Create a collection; with get_or_create, return the existing one of that name."""
+        check_collection_metadata(metadata, Op.ADD)
+        record = self._transport.create_collection(
+            name, configuration, metadata, get_or_create, self.tenant, self.database
+        )
+        return Collection(self._transport, record, embedding_function)
+
+    def get_collection(
+        self, name: str, embedding_function: EmbeddingFunction | None = None, **_: Any
+    ) -> Collection:
+        """An existing collection (NotFoundError when missing)."""
+        record = self._transport.get_collection(name, self.tenant, self.database)
+        return Collection(self._transport, record, embedding_function)
+
+    def get_or_create_collection(
+        self,
+        name: str,
+        configuration: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        embedding_function: EmbeddingFunction | None = None,
+        **_: Any,
+    ) -> Collection:
+        """The collection of that name, created if missing."""
+        return self.create_collection(
+            name, configuration, metadata, embedding_function, get_or_create=True
+        )
+
+    def list_collections(
+        self, limit: int | None = None, offset: int | None = None
+    ) -> list[Collection]:
+        """Collections of the current database in creation order."""
+        records = self._transport.list_collections(self.tenant, self.database, limit, offset)
+        return [Collection(self._transport, r, None) for r in records]
+
+    def count_collections(self) -> int:
+        """Number of collections in the current database."""
+        return self._transport.count_collections(self.tenant, self.database)
+
+    def delete_collection(self, name: str) -> None:
+        """Delete a collection and its data."""
+        self._transport.delete_collection(name, self.tenant, self.database)
+
+
+def _database_dict(record: DatabaseRecord) -> dict[str, str]:
+    return {"id": record.id, "name": record.name, "tenant": record.tenant}
+
+
+def PersistentClient(  # noqa: N802 - Chroma's factory name
+    path: str | Path = "./fletchdb_data",
+    settings: Settings | None = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> Client:
+    """An in-process client whose data lives under `path`."""
+    return Client(Engine(path, settings), tenant, database)
+
+
+def EphemeralClient(  # noqa: N802 - Chroma's factory name
+    settings: Settings | None = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> Client:
+    """An in-process client on temporary storage, removed on close."""
+    return Client(Engine(None, settings), tenant, database)

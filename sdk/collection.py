@@ -1,0 +1,254 @@
+"""Chroma's `Collection`: add, upsert, update, delete, get, query, peek, count, modify."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from flight_server.catalog.base import CollectionRecord
+from flight_server.errors import InvalidArgumentError
+from flight_server.executor.filters import _client_check_where, _client_check_where_document
+from flight_server.schema import Op
+
+from .convert import _metadata_arrays, normalize_embeddings, to_write_batch
+from .results import (
+    get_result,
+    query_result,
+    validate_include,
+    validate_limit_offset,
+    validate_n_results,
+)
+from .transport import Transport
+
+
+class EmbeddingFunction(Protocol):
+    """Chroma's embedding function protocol: documents in, one embedding per document out."""
+
+    def __call__(self, input: list[str]) -> Any: ...
+
+
+class Collection:
+    """A named set of records (id, embedding, metadata, document) in one database."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        record: CollectionRecord,
+        embedding_function: EmbeddingFunction | None,
+    ) -> None:
+        self._transport = transport
+        self._record = record
+        self._embedding_function = embedding_function
+
+    def __repr__(self) -> str:
+        return f"Collection(name={self.name!r}, id={self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Collection) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    @property
+    def id(self) -> str:
+        """The collection's UUID (as a string)."""
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        """The collection's name."""
+        return self._record.name
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        """The collection's metadata."""
+        return self._record.metadata
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        """The collection's index configuration ({"hnsw": {...}})."""
+        return self._record.configuration
+
+    @property
+    def tenant(self) -> str:
+        """The tenant it belongs to."""
+        return self._record.tenant
+
+    @property
+    def database(self) -> str:
+        """The database it belongs to."""
+        return self._record.database
+
+    @property
+    def embedding_function(self) -> EmbeddingFunction | None:
+        """The function that embeds documents and query texts, if any."""
+        return self._embedding_function
+
+    # Writes ---------------------------------------------------------------------------
+    def add(
+        self,
+        ids: Any,
+        embeddings: Any = None,
+        metadatas: Any = None,
+        documents: Any = None,
+        **_: Any,
+    ) -> None:
+        """Add records; ids that already exist are ignored (as Chroma)."""
+        self._write(Op.ADD, ids, embeddings, metadatas, documents)
+
+    def upsert(
+        self,
+        ids: Any,
+        embeddings: Any = None,
+        metadatas: Any = None,
+        documents: Any = None,
+        **_: Any,
+    ) -> None:
+        """Add new records and update existing ones."""
+        self._write(Op.UPSERT, ids, embeddings, metadatas, documents)
+
+    def update(
+        self,
+        ids: Any,
+        embeddings: Any = None,
+        metadatas: Any = None,
+        documents: Any = None,
+        **_: Any,
+    ) -> None:
+        """Update existing records (missing ids are ignored); metadata keys merge, None removes one."""
+        self._write(Op.UPDATE, ids, embeddings, metadatas, documents)
+
+    def _write(self, op: Op, ids: Any, embeddings: Any, metadatas: Any, documents: Any) -> None:
+        # update re-embeds changed documents only when there is a function to do it (as Chroma)
+        if (
+            embeddings is None
+            and documents is not None
+            and (op != Op.UPDATE or self._embedding_function)
+        ):
+            embeddings = self._embed(documents)
+        batch = to_write_batch(op, ids, embeddings, metadatas, documents)
+        self._transport.write(self.id, op, batch)
+
+    def _embed(self, texts: Any) -> Any:
+        if self._embedding_function is None:
+            raise InvalidArgumentError(
+                "You must provide embeddings, or an embedding_function to compute them from documents/texts"
+            )
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        return self._embedding_function(texts)
+
+    def delete(
+        self,
+        ids: Any = None,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+    ) -> None:
+        """Delete records by ids and/or filters."""
+        if ids is None and where is None and where_document is None:
+            raise InvalidArgumentError(
+                "At least one of ids, where, or where_document must be provided in delete."
+            )
+        id_list = _ids_and_filters(ids, where, where_document, "delete")
+        self._transport.delete(self.id, id_list, where, where_document)
+
+    # Reads ----------------------------------------------------------------------------
+    def count(self) -> int:
+        """Number of records."""
+        return self._transport.count(self.id)
+
+    def get(
+        self,
+        ids: Any = None,
+        where: dict[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Records by ids and/or filters, in insertion order, as Chroma's GetResult."""
+        include = validate_include(include, for_query=False)
+        limit, offset = validate_limit_offset(limit, offset)
+        id_list = _ids_and_filters(ids, where, where_document, "get")
+        table = self._transport.get(
+            self.id, id_list, where, where_document, limit, offset, set(include)
+        )
+        return get_result(table, include)
+
+    def peek(self, limit: int = 10) -> dict[str, Any]:
+        """The first `limit` records, with embeddings."""
+        return self.get(limit=limit, include=["metadatas", "documents", "embeddings"])
+
+    def query(
+        self,
+        query_embeddings: Any = None,
+        query_texts: Any = None,
+        n_results: int = 10,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+        ids: Any = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """The n_results nearest records per query, as Chroma's QueryResult."""
+        # Chroma's query checks no data loader ("data" comes back None) and prefers embeddings
+        include = validate_include(include, for_query=True, has_data_loader=True)
+        n_results = validate_n_results(n_results)
+        if query_embeddings is None and query_texts is None:
+            raise InvalidArgumentError(
+                "At least one of one of embeddings, documents, images, uris must be provided in query."
+            )
+        if query_embeddings is None:
+            query_embeddings = self._embed(query_texts)
+        embeddings = normalize_embeddings(query_embeddings)
+        id_list = _ids_and_filters(ids, where, where_document, "query")
+        tables = self._transport.query(
+            self.id, embeddings, n_results, where, where_document, id_list, set(include)
+        )
+        return query_result(tables, include)
+
+    def modify(
+        self,
+        name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        configuration: dict[str, Any] | None = None,
+    ) -> None:
+        """Rename the collection, replace its metadata, or change settable HNSW keys."""
+        check_collection_metadata(metadata, Op.UPDATE)
+        if metadata is not None and "hnsw:space" in metadata:
+            raise InvalidArgumentError(
+                "Changing the distance function of a collection once it is created is not "
+                "supported currently."
+            )
+        self._record = self._transport.modify_collection(self.id, name, metadata, configuration)
+
+    # FletchDB extras --------------------------------------------------------------------
+    def compact(self) -> int:
+        """Index the whole log tail now (normally the background compactor does this)."""
+        return self._transport.compact(self.id)
+
+    def stats(self) -> dict[str, Any]:
+        """Index version, log offset, tail size and record count."""
+        return self._transport.stats(self.id)
+
+
+def check_collection_metadata(metadata: Any, op: Op) -> None:
+    """Chroma's checks of a collection's metadata (Op.ADD: create, Op.UPDATE: modify)."""
+    if metadata is None:
+        return
+    if op is Op.ADD and metadata == {}:
+        raise InvalidArgumentError("Validation error: metadata: Metadata cannot be empty")
+    _metadata_arrays([metadata], 1, op, "")
+
+
+def _ids_and_filters(ids: Any, where: Any, where_document: Any, op: str) -> list[str] | None:
+    """Chroma's client-side checks of ids and filters, suffixed " in <op>." as Chroma's are."""
+    id_list = [ids] if isinstance(ids, str) else (list(ids) if ids is not None else None)
+    try:
+        if id_list == [] and op != "query":  # query's ids are not validated by Chroma
+            raise InvalidArgumentError("Expected IDs to be a non-empty list, got 0 IDs")
+        if where is not None:
+            _client_check_where(where)
+        if where_document is not None:
+            _client_check_where_document(where_document)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"{exc} in {op}.") from None
+    return id_list

@@ -1,0 +1,84 @@
+"""The one interface between the SDK and a FletchDB engine, local or remote.
+
+`flight_server.engine.Engine` implements it in-process; the Flight client implements it over the
+network. Arguments and results are Arrow and plain Python, so both sides stay columnar.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from flight_server.catalog.base import CollectionRecord, DatabaseRecord
+from flight_server.schema import Op
+
+
+class Transport(Protocol):
+    """What a client needs from an engine; `Engine` is the local implementation."""
+
+    def heartbeat(self) -> int: ...
+    def reset(self) -> None: ...
+    def close(self) -> None: ...
+    def create_tenant(self, name: str) -> None: ...
+    def get_tenant(self, name: str) -> str: ...
+    def create_database(self, name: str, tenant: str) -> DatabaseRecord: ...
+    def get_database(self, name: str, tenant: str) -> DatabaseRecord: ...
+    def list_databases(
+        self, tenant: str, limit: int | None, offset: int | None
+    ) -> list[DatabaseRecord]: ...
+    def delete_database(self, name: str, tenant: str) -> None: ...
+    def create_collection(
+        self,
+        name: str,
+        configuration: dict[str, Any] | None,
+        metadata: dict[str, Any] | None,
+        get_or_create: bool,
+        tenant: str,
+        database: str,
+    ) -> CollectionRecord: ...
+    def get_collection(self, name: str, tenant: str, database: str) -> CollectionRecord: ...
+    def list_collections(
+        self, tenant: str, database: str, limit: int | None, offset: int | None
+    ) -> list[CollectionRecord]: ...
+    def count_collections(self, tenant: str, database: str) -> int: ...
+    def modify_collection(
+        self,
+        collection_id: str,
+        name: str | None,
+        metadata: dict[str, Any] | None,
+        configuration: dict[str, Any] | None,
+    ) -> CollectionRecord: ...
+    def delete_collection(self, name: str, tenant: str, database: str) -> None: ...
+    def write(self, collection_id: str, op: Op, batch: pa.RecordBatch) -> int: ...
+    def delete(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+    ) -> int | None: ...
+    def count(self, collection_id: str) -> int: ...
+    def get(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+        limit: int | None,
+        offset: int | None,
+        columns: set[str],
+    ) -> pa.Table: ...
+    def query(
+        self,
+        collection_id: str,
+        embeddings: np.ndarray,
+        n_results: int,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+        ids: list[str] | None,
+        columns: set[str],
+    ) -> list[pa.Table]: ...
+    def compact(self, collection_id: str) -> int: ...
+    def stats(self, collection_id: str) -> dict[str, Any]: ...

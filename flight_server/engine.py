@@ -44,8 +44,8 @@ from .wal.base import CollectionLog, LogEntry
 
 VERSION = "0.1.0"
 RESET_MESSAGE = (
-    "Resetting is not allowed by this configuration "
-    "(to enable it, set allow_reset=True in Settings or FLETCHDB_ALLOW_RESET=true in the environment)"
+    "Reset is disabled by config "
+    "(to enable it, set allow_reset=True in Settings or FLETCHDB_ALLOW_RESET=true)"
 )
 
 
@@ -86,10 +86,12 @@ class Engine:
         self._open_lock = threading.Lock()
         self._closed = False
         self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
-        for collection_id in _subdirs(
-            self.path / "wal"
-        ):  # tails left by the last run get compacted
-            self._try_open(collection_id)
+        try:  # tails left by the last run get compacted
+            for collection_id in _subdirs(self.path / "wal"):
+                self._try_open(collection_id)
+        except BaseException:  # e.g. CorruptLogError: do not keep the directory locked
+            self.close()
+            raise
         self.compactor.start()
 
     # Lifecycle -----------------------------------------------------------------------
@@ -320,15 +322,14 @@ class Engine:
         ids: list[str] | None,
         where: dict[str, Any] | None,
         where_document: dict[str, Any] | None,
-    ) -> int | None:
-        """Delete by ids and/or filters; return the log seq, or None when nothing matched."""
+    ) -> int:
+        """Delete by ids and/or filters; return how many ids the delete named (as Chroma)."""
         handle = self.collection(collection_id)
         if ids is not None and not where and not where_document:
-            if not ids:
-                return None
-            return self.write(
-                collection_id, Op.DELETE, pa.record_batch({ID: pa.array(ids, pa.string())})
-            )
+            if ids:
+                batch = pa.record_batch({ID: pa.array(ids, pa.string())})
+                self.write(collection_id, Op.DELETE, batch)
+            return len(ids)
         if ids is None and not where and not where_document:
             raise InvalidArgumentError(
                 "You must provide either ids, where, or where_document to delete."
@@ -336,11 +337,10 @@ class Engine:
         self._validate_filters(where, where_document)
         snap = handle.state.snapshot()
         matched = self.executor.get(snap, ids, where, where_document, None, None, set())
-        if matched.num_rows == 0:
-            return None
-        return self.write(
-            collection_id, Op.DELETE, pa.record_batch({ID: matched[ID].combine_chunks()})
-        )
+        if matched.num_rows:
+            batch = pa.record_batch({ID: matched[ID].combine_chunks()})
+            self.write(collection_id, Op.DELETE, batch)
+        return matched.num_rows
 
     # Reads ----------------------------------------------------------------------------
     def count(self, collection_id: str) -> int:

@@ -61,7 +61,7 @@ class DuplicateIDError(InvalidArgumentError):
     """The same id appears twice in one write."""
 
     code = "duplicate_id"
-    chroma_name = "DuplicateIDError"
+    chroma_name = "DuplicateID"  # the key in chromadb.errors.error_types
 
 
 class QuotaError(InvalidArgumentError):
@@ -99,14 +99,6 @@ class UniqueConstraintError(FletchError, ValueError):
     status = "ALREADY_EXISTS"
 
 
-class NotAllowedError(FletchError, ValueError):
-    """The operation is disabled by configuration (e.g. `reset` without `allow_reset`)."""
-
-    code = "not_allowed"
-    chroma_name = "InvalidArgumentError"
-    status = "FAILED_PRECONDITION"
-
-
 class AuthenticationError(FletchError):
     """No valid credentials (Chroma's `ChromaAuthError`)."""
 
@@ -121,6 +113,14 @@ class AuthorizationError(FletchError):
     code = "permission_denied"
     chroma_name = "AuthorizationError"
     status = "PERMISSION_DENIED"
+
+
+class NotAllowedError(AuthorizationError):
+    """The operation is disabled by configuration (e.g. `reset` without `allow_reset`)."""
+
+    code = "not_allowed"
+    chroma_name = "AuthorizationError"
+    status = "FAILED_PRECONDITION"
 
 
 class RateLimitError(FletchError):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 from flight_server.catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord
 from flight_server.config import Settings
 from flight_server.engine import VERSION, Engine
+from flight_server.errors import InvalidArgumentError
 from flight_server.schema import Op
 
 from .collection import Collection, EmbeddingFunction, check_collection_metadata
@@ -45,8 +47,12 @@ class Client:
         return True
 
     def close(self) -> None:
-        """Release the engine (an ephemeral client's data is removed)."""
-        self._transport.close()
+        """Release the engine (shared ones close with their last client; ephemeral data is removed)."""
+        release, self._release = getattr(self, "_release", None), _closed
+        if release is None:
+            self._transport.close()
+        else:
+            release()
 
     def __enter__(self) -> Client:
         return self
@@ -159,8 +165,46 @@ def PersistentClient(  # noqa: N802 - Chroma's factory name
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
 ) -> Client:
-    """An in-process client whose data lives under `path`."""
-    return Client(Engine(path, settings), tenant, database)
+    """An in-process client whose data lives under `path`.
+
+    Clients of one path in one process share one engine (as Chroma shares its system), which
+    closes with the last of them; another process gets DataDirLockedError.
+    """
+    key = Path(path).resolve()
+    with _SHARED_LOCK:
+        entry = _SHARED.get(key)
+        if entry is None:
+            entry = _SHARED[key] = [Engine(path, settings), 0]
+        elif settings is not None and settings.as_dict() != entry[0].settings.as_dict():
+            raise InvalidArgumentError(
+                f"An instance of FletchDB already exists for {key} with different settings"
+            )
+        entry[1] += 1
+    try:
+        client = Client(entry[0], tenant, database)
+    except BaseException:
+        _release_shared(key)
+        raise
+    client._release = lambda: _release_shared(key)
+    return client
+
+
+_SHARED: dict[Path, list[Any]] = {}  # resolved path -> [engine, number of open clients]
+_SHARED_LOCK = threading.Lock()
+
+
+def _release_shared(key: Path) -> None:
+    with _SHARED_LOCK:
+        entry = _SHARED[key]
+        entry[1] -= 1
+        if entry[1] > 0:
+            return
+        del _SHARED[key]
+    entry[0].close()
+
+
+def _closed() -> None:
+    """What a closed client's release does: nothing (close is idempotent)."""
 
 
 def EphemeralClient(  # noqa: N802 - Chroma's factory name

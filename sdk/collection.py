@@ -141,14 +141,14 @@ class Collection:
         ids: Any = None,
         where: dict[str, Any] | None = None,
         where_document: dict[str, Any] | None = None,
-    ) -> None:
-        """Delete records by ids and/or filters."""
+    ) -> dict[str, int]:
+        """Delete records by ids and/or filters; return {"deleted": n} as Chroma 1.5.9 does."""
         if ids is None and where is None and where_document is None:
             raise InvalidArgumentError(
                 "At least one of ids, where, or where_document must be provided in delete."
             )
         id_list = _ids_and_filters(ids, where, where_document, "delete")
-        self._transport.delete(self.id, id_list, where, where_document)
+        return {"deleted": self._transport.delete(self.id, id_list, where, where_document)}
 
     # Reads ----------------------------------------------------------------------------
     def count(self) -> int:

@@ -1,0 +1,1 @@
+"""Tests of the Chroma-compatible Python API (`fletchdb`): clients, collections, records, errors."""

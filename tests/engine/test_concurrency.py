@@ -6,9 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import numpy as np
-
 import fletchdb
+import numpy as np
 
 THREADS = 6
 WRITES = 25

@@ -21,10 +21,12 @@ import pyarrow.fs as pafs
 from usearch.index import Index
 
 from .catalog.base import VersionRecord
-from .schema import EMBEDDING, ID, LABEL, empty_records
+from .doc_index import DocIndex
+from .schema import DOCUMENT, EMBEDDING, ID, LABEL, empty_records
 
 RECORDS_FILE = "records.arrow"
 INDEX_FILE = "index.usearch"
+DOC_INDEX_FILE = "docgrams.arrow"
 TEMP_PREFIX = ".tmp-"
 POS = "_pos"
 
@@ -38,11 +40,17 @@ class Version:
     """One version loaded for reading: the record table memory-mapped and the HNSW index as a view."""
 
     def __init__(
-        self, record: VersionRecord | None, records: pa.Table, index: Index | None
+        self,
+        record: VersionRecord | None,
+        records: pa.Table,
+        index: Index | None,
+        doc_grams: pa.Table | None = None,
     ) -> None:
         self.record = record
         self.records = records
         self.index = index
+        self._doc_grams = doc_grams
+        self._doc_index: DocIndex | None = None
         self.labels = _numpy(records[LABEL], np.uint64)
         self._id_rows: dict[str, int] | None = None
         self._embeddings: np.ndarray | None = None
@@ -93,6 +101,12 @@ class Version:
             self._embeddings = _numpy(flat, np.float32).reshape(-1, dim)
         return self._embeddings
 
+    def doc_index(self) -> DocIndex | None:
+        """The `$contains` trigram index, if the compactor built one."""
+        if self._doc_index is None and self._doc_grams is not None:
+            self._doc_index = DocIndex(self._doc_grams, self.records[DOCUMENT])
+        return self._doc_index
+
     def sq_norms(self) -> np.ndarray:
         """Squared L2 norm of every embedding (computed once)."""
         if self._sq_norms is None:
@@ -120,7 +134,13 @@ class VersionStore(ABC):
     """Where version files live: a local folder now, object storage in distributed mode."""
 
     @abstractmethod
-    def write(self, collection_id: str, records: pa.Table, index: Index | None) -> str:
+    def write(
+        self,
+        collection_id: str,
+        records: pa.Table,
+        index: Index | None,
+        doc_grams: pa.Table | None = None,
+    ) -> str:
         """Durably write a new version under a fresh name and return that name."""
 
     @abstractmethod
@@ -155,15 +175,19 @@ class LocalVersionStore(VersionStore):
     def _dir(self, collection_id: str, name: str = "") -> str:
         return str(self.root / collection_id / name) if name else str(self.root / collection_id)
 
-    def write(self, collection_id: str, records: pa.Table, index: Index | None) -> str:
+    def write(
+        self,
+        collection_id: str,
+        records: pa.Table,
+        index: Index | None,
+        doc_grams: pa.Table | None = None,
+    ) -> str:
         name = uuid.uuid4().hex
         tmp, final = self._dir(collection_id, TEMP_PREFIX + name), self._dir(collection_id, name)
         self.fs.create_dir(tmp, recursive=True)
-        records_path = f"{tmp}/{RECORDS_FILE}"
-        with self.fs.open_output_stream(records_path) as sink:
-            with pa.ipc.new_file(sink, records.schema) as writer:
-                writer.write_table(records)
-        _fsync_path(records_path)
+        self._write_table(f"{tmp}/{RECORDS_FILE}", records)
+        if doc_grams is not None:
+            self._write_table(f"{tmp}/{DOC_INDEX_FILE}", doc_grams)
         if index is not None:
             index.save(f"{tmp}/{INDEX_FILE}")
             _fsync_path(f"{tmp}/{INDEX_FILE}")
@@ -174,11 +198,18 @@ class LocalVersionStore(VersionStore):
 
     def load(self, collection_id: str, record: VersionRecord) -> Version:
         folder = self._dir(collection_id, record.path)
-        with pa.memory_map(f"{folder}/{RECORDS_FILE}") as source:
-            records = pa.ipc.open_file(source).read_all()
+        records = _read_table(f"{folder}/{RECORDS_FILE}")
         index_file = f"{folder}/{INDEX_FILE}"
         index = Index.restore(index_file, view=True) if os.path.exists(index_file) else None
-        return Version(record, records, index)
+        grams_file = f"{folder}/{DOC_INDEX_FILE}"
+        doc_grams = _read_table(grams_file) if os.path.exists(grams_file) else None
+        return Version(record, records, index, doc_grams)
+
+    def _write_table(self, path: str, table: pa.Table) -> None:
+        with self.fs.open_output_stream(path) as sink:
+            with pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+        _fsync_path(path)
 
     def index_path(self, collection_id: str, name: str) -> str:
         return f"{self._dir(collection_id, name)}/{INDEX_FILE}"
@@ -197,6 +228,12 @@ class LocalVersionStore(VersionStore):
         path = self._dir(collection_id)
         if self.fs.get_file_info(path).type != pafs.FileType.NotFound:
             self.fs.delete_dir(path)
+
+
+def _read_table(path: str) -> pa.Table:
+    """An Arrow IPC file, memory-mapped (zero-copy)."""
+    with pa.memory_map(path) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def _fsync_path(path: str) -> None:

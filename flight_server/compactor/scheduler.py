@@ -21,7 +21,9 @@ from usearch.index import Index
 
 from ..catalog.base import Catalog, VersionRecord
 from ..config import Settings
+from ..doc_index import build as build_doc_index
 from ..executor.state import CollectionState
+from ..schema import DOCUMENT
 from ..versions import VersionStore
 from ..wal.base import CollectionLog
 from .builder import build_records, new_index, update_index
@@ -122,7 +124,8 @@ class Compactor:
             if index is not None:
                 update_index(index, version, removed, tail)
             self.on_step("built")
-            name = self.store.write(target.collection_id, records, index)
+            grams = build_doc_index(records[DOCUMENT])
+            name = self.store.write(target.collection_id, records, index, grams)
             self.on_step("written")
             new = VersionRecord(
                 target.collection_id, version.number + 1, name, entries[-1].seq, records.num_rows

@@ -77,7 +77,9 @@ class Executor:
             t_allowed[_positions(snap.tail, id_array)] = True
         if not where and not where_document:
             return Rows(np.flatnonzero(allowed), np.flatnonzero(t_allowed))
-        v_rows = self._version_filter(snap.version, where, where_document)
+        v_rows = _doc_index_rows(snap.version, where, where_document)
+        if v_rows is None:
+            v_rows = self._version_filter(snap.version, where, where_document)
         t_rows = self._filter(snap.tail_scan(), where, where_document)
         return Rows(v_rows[allowed[v_rows]], t_rows[t_allowed[t_rows]])
 
@@ -259,6 +261,17 @@ class Executor:
             ed, er = exact_topk(queries[short], vectors, k, space, version.sq_norms()[candidates])
             d[short], rows[short] = ed, np.where(er >= 0, candidates[np.maximum(er, 0)], -1)
         return d, rows
+
+
+def _doc_index_rows(version: Version, where: Any, where_document: Any) -> np.ndarray | None:
+    """Version rows for a lone `{"$contains": s}` from the trigram index (None: use SQL)."""
+    if where or not isinstance(where_document, dict) or list(where_document) != ["$contains"]:
+        return None
+    pattern = where_document["$contains"]
+    index = version.doc_index()
+    if index is None or not isinstance(pattern, str):
+        return None
+    return index.search(pattern)
 
 
 def _none(nq: int, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -201,19 +201,19 @@ class Executor:
                 tr = np.where(tr >= 0, rows.tail[np.maximum(tr, 0)], -1)
             else:
                 td, tr = _none(nq, k)
-        # encode the source in the reference: version rows >= 0, tail rows as -(row + 2)
-        refs_v = vr
-        refs_t = np.where(tr >= 0, -(tr + 2), -1)
-        dist, refs = merge_topk(vd, refs_v, td, refs_t, k)
+        if snap.tail is None and rows is None:  # nothing but the version: no merge needed
+            dist, refs = vd, vr
+        else:  # version rows >= 0, tail rows encoded as -(row + 2)
+            dist, refs = merge_topk(vd, vr, td, np.where(tr >= 0, -(tr + 2), -1), k)
         out = []
         for qi in range(nq):
             ok = np.isfinite(dist[qi]) & (refs[qi] != -1)
             r, d = refs[qi][ok], dist[qi][ok]
             is_v = r >= 0
-            order = np.concatenate([np.nonzero(is_v)[0], np.nonzero(~is_v)[0]])
             table = gather(snap, r[is_v], -(r[~is_v] + 2), columns)
-            # gather returns version rows then tail rows; put them back in distance order
-            table = table.take(pa.array(np.argsort(order, kind="stable")))
+            if not is_v.all():  # gather puts version rows first: restore distance order
+                order = np.concatenate([np.flatnonzero(is_v), np.flatnonzero(~is_v)])
+                table = table.take(pa.array(np.argsort(order, kind="stable")))
             out.append(table.append_column(DISTANCE, pa.array(d, pa.float32())))
         return out
 

@@ -7,8 +7,10 @@ and ip metrics compute the same, so index and exact results merge directly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 from usearch.index import Index
 
 BLOCK_ROWS = 32_768  # rows of the candidate matrix scored per matmul, to bound memory
@@ -17,6 +19,24 @@ BLOCK_ROWS = 32_768  # rows of the candidate matrix scored per matmul, to bound 
 def aligned(vectors: np.ndarray) -> np.ndarray:
     """A C-contiguous, aligned float32 copy (only if needed); usearch refuses anything else."""
     return np.require(vectors, dtype=np.float32, requirements=["A", "C"])
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _dots(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """(q, n) dot products, on one BLAS thread.
+
+    BLAS's thread pool costs milliseconds per call on a busy 2-core machine (measured: one query
+    against 5,000 rows 1.4 ms via gemm vs 0.36 ms via gemv; 100 queries 26 ms threaded vs 7 ms on
+    one thread), and the engine's own threads already use the cores.
+    """
+    if len(queries) == 1:
+        return (vectors @ queries[0])[None, :]
+    with _blas().limit(limits=1, user_api="blas"):
+        return queries @ vectors.T
 
 
 def squared_norms(vectors: np.ndarray) -> np.ndarray:
@@ -31,7 +51,7 @@ def distances(
 
     `sq_norms` (the vectors' squared norms) may be passed in when cached, to save a pass.
     """
-    dots = queries @ vectors.T
+    dots = _dots(queries, vectors)
     if space == "ip":
         return 1.0 - dots
     v2 = (squared_norms(vectors) if sq_norms is None else sq_norms)[None, :]

@@ -7,7 +7,6 @@ Arrow (write batches in, record tables out) and raises only `FletchError`s.
 from __future__ import annotations
 
 import fcntl
-import os
 import shutil
 import tempfile
 import threading
@@ -26,7 +25,6 @@ from .compactor.scheduler import Compactor
 from .config import Settings
 from .errors import (
     ClosedError,
-    DataDirLockedError,
     InvalidArgumentError,
     NotAllowedError,
     NotFoundError,
@@ -34,37 +32,19 @@ from .errors import (
 )
 from .executor.filters import check_predicate_limit, validate_where, validate_where_document
 from .executor.reader import Executor
-from .executor.state import CollectionState
 from .query_args import query_matrix
+from .recovery import OpenCollection, lock_data_dir, open_collection, subdirs
 from .schema import EMBEDDING, ID, Op
 from .validate import validate_write_batch
-from .versions import TEMP_PREFIX, LocalVersionStore, Version
+from .versions import LocalVersionStore
 from .wal import LocalLogStore
-from .wal.base import CollectionLog, LogEntry
+from .wal.base import LogEntry
 
 VERSION = "0.1.0"
 RESET_MESSAGE = (
     "Reset is disabled by config "
     "(to enable it, set allow_reset=True in Settings or FLETCHDB_ALLOW_RESET=true)"
 )
-
-
-class OpenCollection:
-    """An open collection: its catalog row, log, read state and locks."""
-
-    def __init__(
-        self, record: CollectionRecord, log: CollectionLog, state: CollectionState
-    ) -> None:
-        self.record = record
-        self.collection_id = record.id
-        self.log = log
-        self.state = state
-        self.compact_lock = threading.Lock()
-        self.write_lock = threading.Lock()
-
-    def index_settings(self) -> tuple[int | None, dict[str, Any]]:
-        """(dimension, configuration)."""
-        return self.record.dimension, self.record.configuration
 
 
 class Engine:
@@ -77,7 +57,7 @@ class Engine:
         self.path.mkdir(parents=True, exist_ok=True)
         if self.ephemeral:  # removed on close, or at interpreter exit if never closed
             self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
-        self._lock_file = _lock_data_dir(self.path)
+        self._lock_file = lock_data_dir(self.path)
         self.catalog = DuckDBCatalog(self.path / "catalog.duckdb")
         self.logs = LocalLogStore(self.path / "wal", segment_bytes=self.settings.wal_segment_bytes)
         self.versions = LocalVersionStore(self.path / "versions")
@@ -87,7 +67,7 @@ class Engine:
         self._closed = False
         self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
         try:  # tails left by the last run get compacted
-            for collection_id in _subdirs(self.path / "wal"):
+            for collection_id in subdirs(self.path / "wal"):
                 self._try_open(collection_id)
         except BaseException:  # e.g. CorruptLogError: do not keep the directory locked
             self.close()
@@ -134,7 +114,7 @@ class Engine:
             for handle in self._open.values():
                 handle.log.close()
             self._open.clear()
-        for collection_id in _subdirs(self.path / "wal") | _subdirs(self.path / "versions"):
+        for collection_id in subdirs(self.path / "wal") | subdirs(self.path / "versions"):
             self._drop_files(collection_id)
         self.catalog.reset()
         self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
@@ -273,21 +253,7 @@ class Engine:
             self._drop_files(collection_id)
 
     def _open_collection(self, collection_id: str) -> OpenCollection:
-        record = self.catalog.get_collection_by_id(collection_id)
-        current = self.catalog.current_version(collection_id)
-        keep = set(self.catalog.version_paths(collection_id))
-        for name in self.versions.names(collection_id):  # unregistered or half-written leftovers
-            if name not in keep or name.startswith(TEMP_PREFIX):
-                self.versions.delete(collection_id, name)
-        version = (
-            self.versions.load(collection_id, current)
-            if current
-            else Version.empty(record.dimension)
-        )
-        log = self.logs.open(collection_id, min_seq=version.log_offset)
-        log.purge(version.log_offset)
-        entries = list(log.read(after_seq=version.log_offset))
-        return OpenCollection(record, log, CollectionState(version, entries))
+        return open_collection(self.catalog, self.versions, self.logs, collection_id)
 
     def _targets(self) -> list[OpenCollection]:
         with self._open_lock:
@@ -427,27 +393,3 @@ def _columns(include: frozenset[str] | set[str]) -> set[str]:
     """Executor column names for Chroma include names."""
     names = {"embeddings": EMBEDDING, "documents": "document", "metadatas": "metadatas"}
     return {names.get(i, i) for i in include}
-
-
-def _subdirs(path: Path) -> set[str]:
-    return {p.name for p in path.iterdir() if p.is_dir()} if path.exists() else set()
-
-
-def _lock_data_dir(path: Path) -> Any:
-    """Hold an exclusive lock on the data directory or fail at once."""
-    handle = open(path / "LOCK", "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        raise DataDirLockedError(
-            f"Data directory {path} is in use by another process (pid {holder}); "
-            "close the client that holds it first",
-            path=str(path),
-        ) from None
-    handle.truncate(0)
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle

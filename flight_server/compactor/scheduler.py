@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,7 +52,7 @@ class Compactor:
     catalog: Catalog
     store: VersionStore
     settings: Settings
-    targets: Callable[[], list[Target]]
+    targets: Callable[[], Sequence[Target]]
     on_step: Callable[[str], None] = lambda step: None
     _live: dict[str, tuple[str, Index]] = field(default_factory=dict)
     _wake: threading.Condition = field(default_factory=threading.Condition)

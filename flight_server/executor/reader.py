@@ -24,7 +24,10 @@ from .filter_sql import compile_filter, relation_aliases
 from .state import Snapshot
 from .vector_search import exact_topk, index_topk, merge_topk
 
-DUCKDB_CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
 DISTANCE = "distance"
 
 

@@ -119,7 +119,7 @@ def index_topk(
     size = len(index)
     count = min(max(start_count, k), size)
     while True:
-        index.expansion_search = max(ef, count)
+        index.expansion_search = max(ef, count)  # type: ignore[misc]  # settable at runtime; stub says read-only
         # for a few queries one thread is faster than usearch's thread pool (measured 0.9 vs 1.4 ms)
         found = index.search(aligned(queries), count, threads=1 if len(queries) < 8 else 0)
         keys = np.asarray(found.keys, dtype=np.uint64).reshape(len(queries), -1)

@@ -45,8 +45,18 @@ SETTINGS: tuple[Setting, ...] = (
         "compaction_tail_seconds", 30.0, "Age of the oldest unindexed write that triggers one."
     ),
     Setting("compaction_max_records", 50_000, "Log records folded into one index version at most."),
+    Setting(
+        "compaction_rebuild_fraction",
+        0.2,
+        "Rebuild the HNSW index from scratch once removed vectors pass this fraction of it.",
+    ),
     Setting("compaction_enabled", True, "Run the background compactor thread."),
     Setting("wal_segment_bytes", 64 * 2**20, "Size at which a write-ahead-log segment is rolled."),
+    Setting(
+        "exact_search_max_rows",
+        4096,
+        "Versions with at most this many records are searched exactly, not through HNSW.",
+    ),
     Setting(
         "exact_search_max_candidates",
         20_000,

@@ -43,14 +43,26 @@ def build_records(
     return records, removed, overlay.tail
 
 
-def update_index(
-    index: Index, version: Version, removed: np.ndarray, tail: pa.Table | None
-) -> None:
-    """Apply the tail to `index` (a mutable copy of the version's index) in place."""
+def full_index(records: pa.Table, dimension: int, configuration: dict[str, Any]) -> Index:
+    """A freshly built index of every record (no removed nodes in its graph)."""
+    index = new_index(dimension, configuration)
+    if records.num_rows:
+        labels = _numpy(records[LABEL], np.uint64)
+        flat = records[EMBEDDING].combine_chunks().flatten()
+        vectors = _numpy(flat, np.float32).reshape(records.num_rows, -1)
+        index.add(labels, np.require(vectors, requirements=["A", "C"]))
+    return index
+
+
+def update_index(index: Index, version: Version, removed: np.ndarray, tail: pa.Table | None) -> int:
+    """Apply the tail to `index` (a mutable copy of the version's index) in place.
+
+    Returns how many labels were removed from the graph.
+    """
     if tail is None or tail.num_rows == 0:
         if len(removed):
             index.remove(removed)
-        return
+        return len(removed)
     labels = _numpy(tail[LABEL], np.uint64)
     vectors = _numpy(tail[EMBEDDING].combine_chunks().flatten(), np.float32).reshape(
         tail.num_rows, -1
@@ -62,6 +74,7 @@ def update_index(
     add = ~unchanged
     if add.any():
         index.add(labels[add], np.require(vectors[add], requirements=["A", "C"]))
+    return len(drop)
 
 
 def _unchanged(version: Version, labels: np.ndarray, vectors: np.ndarray) -> np.ndarray:

@@ -22,11 +22,12 @@ from usearch.index import Index
 from ..catalog.base import Catalog, VersionRecord
 from ..config import Settings
 from ..doc_index import build as build_doc_index
+from ..errors import InternalError
 from ..executor.state import CollectionState
 from ..schema import DOCUMENT
 from ..versions import VersionStore
 from ..wal.base import CollectionLog
-from .builder import build_records, new_index, update_index
+from .builder import build_records, full_index, new_index, update_index
 
 log = logging.getLogger(__name__)
 STEPS = ("built", "written", "registered", "installed", "purged", "cleaned")
@@ -54,7 +55,7 @@ class Compactor:
     settings: Settings
     targets: Callable[[], Sequence[Target]]
     on_step: Callable[[str], None] = lambda step: None
-    _live: dict[str, tuple[str, Index]] = field(default_factory=dict)
+    _live: dict[str, tuple[str, Index, int]] = field(default_factory=dict)
     _wake: threading.Condition = field(default_factory=threading.Condition)
     _stopping: bool = False
     _thread: threading.Thread | None = None
@@ -120,9 +121,17 @@ class Compactor:
                 return False
             dimension, configuration = target.index_settings()
             records, removed, tail = build_records(version, entries)
-            index = self._mutable_index(target.collection_id, version, dimension, configuration)
-            if index is not None:
-                update_index(index, version, removed, tail)
+            index, holes = self._mutable_index(
+                target.collection_id, version, dimension, configuration
+            )
+            if index is not None and dimension is not None:
+                # usearch's remove() leaves the graph worse connected (measured: a true neighbour
+                # missed in 1-2% of searches); past a fraction of removals, build afresh
+                limit = self.settings.compaction_rebuild_fraction * max(len(index), 1)
+                if holes + len(removed) > limit:
+                    index, holes = full_index(records, dimension, configuration), 0
+                else:
+                    holes += update_index(index, version, removed, tail)
             self.on_step("built")
             grams = build_doc_index(records[DOCUMENT])
             name = self.store.write(target.collection_id, records, index, grams)
@@ -139,18 +148,24 @@ class Compactor:
             if version.record is not None:
                 self.store.delete(target.collection_id, version.record.path)
             if index is not None:
-                self._live[target.collection_id] = (name, index)
+                self._live[target.collection_id] = (name, index, holes)
             self.on_step("cleaned")
             return True
 
     def _mutable_index(
         self, collection_id: str, version: Any, dimension: int | None, configuration: dict[str, Any]
-    ) -> Index | None:
+    ) -> tuple[Index | None, int]:
+        """(a mutable copy of the version's index, removed nodes in its graph)."""
         if dimension is None:
-            return None
+            return None, 0
         cached = self._live.pop(collection_id, None)  # re-cached only after a successful run
         if cached is not None and version.record is not None and cached[0] == version.record.path:
-            return cached[1]
+            return cached[1], cached[2]
         if version.record is not None and version.index is not None:
-            return Index.restore(self.store.index_path(collection_id, version.record.path))
-        return new_index(dimension, configuration)
+            index = Index.restore(self.store.index_path(collection_id, version.record.path))
+            if index is None:
+                raise InternalError(
+                    f"the index file of version {version.record.path} is unreadable"
+                )
+            return index, max(index.capacity - len(index), 0)  # a restored index has no spare slots
+        return new_index(dimension, configuration), 0

@@ -235,8 +235,15 @@ class Executor:
         if version.num_rows == 0 or (candidates is not None and len(candidates) == 0):
             return _none(nq, k)
         exact_max = self.settings.exact_search_max_candidates
-        if version.index is None or (candidates is not None and len(candidates) <= exact_max):
+        small = version.num_rows <= self.settings.exact_search_max_rows
+        if (
+            version.index is None
+            or small
+            or (candidates is not None and len(candidates) <= exact_max)
+        ):
             rows = candidates if candidates is not None else np.flatnonzero(~dead)
+            if len(rows) == 0:
+                return _none(nq, k)
             vectors = np.take(version.embeddings(), rows, axis=0)
             d, r = exact_topk(queries, vectors, k, space, version.sq_norms()[rows])
             return d, np.where(r >= 0, rows[np.maximum(r, 0)], -1)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import fletchdb
 import numpy as np
 import pytest
 from usearch.index import Index
-
-import fletchdb
 
 
 def _restored_index(client: fletchdb.Client, collection: fletchdb.Collection) -> Index:

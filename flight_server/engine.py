@@ -31,7 +31,7 @@ from .errors import (
     QuotaError,
 )
 from .executor.filters import check_predicate_limit, validate_where, validate_where_document
-from .executor.reader import Executor
+from .executor.reader import DISTANCE, Executor
 from .query_args import query_matrix
 from .recovery import OpenCollection, lock_data_dir, open_collection, subdirs
 from .schema import EMBEDDING, ID, Op
@@ -346,11 +346,10 @@ class Engine:
         self._validate_filters(where, where_document)
         queries = query_matrix(embeddings, handle.record.dimension, n_results, self.settings)
         snap = handle.state.snapshot()
-        if snap.count() == 0:
-            return [
-                self.executor.get(snap, [], None, None, 0, 0, _columns(columns))
-                for _ in range(len(queries))
-            ]
+        if snap.count() == 0:  # nothing to search: one empty result per query, as Chroma
+            empty = self.executor.get(snap, [], None, None, 0, 0, _columns(columns))
+            empty = empty.append_column(DISTANCE, pa.array([], pa.float32()))
+            return [empty] * len(queries)
         rows = self.executor.select(snap, ids, where, where_document)
         hnsw = handle.record.configuration["hnsw"]
         return self.executor.query(

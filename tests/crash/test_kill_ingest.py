@@ -70,6 +70,9 @@ def _kill_round(
             "stop": start + 100_000,
             "settings": SETTINGS,
             "steps": mode == "step",
+            # one synchronous compaction per round, so kills land on a directory with versions
+            # whatever the timing of the background compactor
+            "compact_after": [start],
         }
     )
     lines: list[str] = []

@@ -106,7 +106,7 @@ def _apply(
 ) -> pa.Table | None:
     """Apply one (coalesced) write; `dead` is updated in place, the new tail returned."""
     ids = batch[ID].combine_chunks()
-    t_pos = _positions_in(tail, ids)
+    t_pos = positions_in(tail, ids)
     v_pos = base.positions(ids) if len(dead) else np.full(len(ids), -1, dtype=np.int64)
     in_t = t_pos >= 0
     in_v = ~in_t & (v_pos >= 0)
@@ -144,7 +144,8 @@ def _apply(
     return tail
 
 
-def _positions_in(tail: pa.Table | None, ids: pa.Array) -> np.ndarray:
+def positions_in(tail: pa.Table | None, ids: pa.Array) -> np.ndarray:
+    """Row of each id in `tail` (-1 where absent)."""
     if tail is None or tail.num_rows == 0:
         return np.full(len(ids), -1, dtype=np.int64)
     found = pc.index_in(ids, value_set=tail[ID].combine_chunks())

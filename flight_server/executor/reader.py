@@ -15,9 +15,9 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..config import Settings
+from ..materialize import positions_in
 from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, parse_meta_column
 from ..versions import POS, Version
 from .filter_sql import compile_filter, relation_aliases
@@ -77,7 +77,8 @@ class Executor:
                 by_id[found[found >= 0]] = True
             allowed &= by_id
             t_allowed = np.zeros_like(t_allowed)
-            t_allowed[_positions(snap.tail, id_array)] = True
+            found = positions_in(snap.tail, id_array)
+            t_allowed[found[found >= 0]] = True
         if not where and not where_document:
             return Rows(np.flatnonzero(allowed), np.flatnonzero(t_allowed))
         v_rows = _doc_index_rows(snap.version, where, where_document)
@@ -286,13 +287,6 @@ def _doc_index_rows(version: Version, where: Any, where_document: Any) -> np.nda
 
 def _none(nq: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full((nq, k), np.inf, dtype=np.float32), np.full((nq, k), -1, dtype=np.int64)
-
-
-def _positions(tail: pa.Table | None, ids: pa.Array) -> np.ndarray:
-    if tail is None:
-        return np.empty(0, dtype=np.int64)
-    found = np.asarray(pc.index_in(ids, value_set=tail[ID].combine_chunks()).fill_null(-1))
-    return found[found >= 0].astype(np.int64)
 
 
 def _page_by_label(

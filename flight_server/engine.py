@@ -6,7 +6,6 @@ Arrow (write batches in, record tables out) and raises only `FletchError`s.
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import tempfile
 import threading
@@ -33,7 +32,7 @@ from .errors import (
 from .executor.filters import check_predicate_limit, validate_where, validate_where_document
 from .executor.reader import DISTANCE, Executor
 from .query_args import query_matrix
-from .recovery import OpenCollection, lock_data_dir, open_collection, subdirs
+from .recovery import OpenCollection, lock_data_dir, open_collection, subdirs, unlock_data_dir
 from .schema import EMBEDDING, ID, Op
 from .validate import validate_write_batch
 from .versions import LocalVersionStore
@@ -58,7 +57,11 @@ class Engine:
         if self.ephemeral:  # removed on close, or at interpreter exit if never closed
             self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
         self._lock_file = lock_data_dir(self.path)
-        self.catalog = DuckDBCatalog(self.path / "catalog.duckdb")
+        try:
+            self.catalog = DuckDBCatalog(self.path / "catalog.duckdb")
+        except BaseException:  # e.g. an unreadable catalog: do not keep the directory locked
+            unlock_data_dir(self._lock_file)
+            raise
         self.logs = LocalLogStore(self.path / "wal", segment_bytes=self.settings.wal_segment_bytes)
         self.versions = LocalVersionStore(self.path / "versions")
         self.executor = Executor(self.settings)
@@ -88,8 +91,7 @@ class Engine:
         self.logs.close()
         self.executor.close()
         self.catalog.close()
-        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-        self._lock_file.close()
+        unlock_data_dir(self._lock_file)
         if self.ephemeral:
             self._cleanup()
 

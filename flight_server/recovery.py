@@ -74,3 +74,9 @@ def lock_data_dir(path: Path) -> Any:
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+def unlock_data_dir(handle: Any) -> None:
+    """Release the data directory held by `lock_data_dir`."""
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()

@@ -90,3 +90,17 @@ def test_reads_are_not_blocked_by_a_running_compaction(tmp_path: Path) -> None:
     assert col.count() == 3001
     assert col.stats()["tail_records"] == 0
     client.close()
+
+
+def test_a_failed_open_releases_the_directory(tmp_path: Path) -> None:
+    (tmp_path / "catalog.duckdb").write_bytes(b"this is not a DuckDB file" * 100)
+    kept: list[BaseException] = []  # a caller that keeps the error keeps its traceback alive
+    for _ in range(2):  # the second attempt must see the same error, not DataDirLockedError
+        try:
+            fletchdb.PersistentClient(tmp_path)
+        except fletchdb.errors.DataDirLockedError:
+            raise AssertionError("the failed open kept the directory locked") from None
+        except Exception as exc:
+            kept.append(exc)
+        else:
+            raise AssertionError("a corrupt catalog file opened")

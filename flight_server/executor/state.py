@@ -75,6 +75,7 @@ class CollectionState:
         self._cond = threading.Condition()
         self._version = version
         self._pending: list[LogEntry] = [e for e in entries if e.seq > version.log_offset]
+        self._pending_records = sum(e.batch.num_rows for e in self._pending)
         self._visible = self._pending[-1].seq if self._pending else version.log_offset
         self._first_unindexed_at: float | None = time.monotonic() if self._pending else None
         self._snapshot: Snapshot | None = None
@@ -87,7 +88,8 @@ class CollectionState:
     def appended(self, entry: LogEntry) -> None:
         """Record a durable entry; return once it (and every earlier seq) is visible to reads."""
         with self._cond:
-            bisect.insort(self._pending, entry, key=lambda e: e.seq)
+            bisect.insort(self._pending, entry, key=_seq)
+            self._pending_records += entry.batch.num_rows
             if self._first_unindexed_at is None:
                 self._first_unindexed_at = time.monotonic()
             self._advance_visible()
@@ -96,11 +98,11 @@ class CollectionState:
                 self._cond.wait()
 
     def _advance_visible(self) -> None:
-        seqs = [e.seq for e in self._pending if e.seq > self._visible]
-        for seq in seqs:
-            if seq != self._visible + 1:
-                break
-            self._visible = seq
+        """Move the visible seq over every entry that now follows it without a gap."""
+        i = bisect.bisect_right(self._pending, self._visible, key=_seq)
+        while i < len(self._pending) and self._pending[i].seq == self._visible + 1:
+            self._visible += 1
+            i += 1
 
     def snapshot(self) -> Snapshot:
         """A consistent view including every visible entry."""
@@ -111,7 +113,9 @@ class CollectionState:
             version = self._version
             base = snap.overlay if snap is not None and snap.version is version else None
             start = base.upto_seq if base else version.log_offset
-            todo = [e for e in self._pending if start < e.seq <= self._visible]
+            lo = bisect.bisect_right(self._pending, start, key=_seq)
+            hi = bisect.bisect_right(self._pending, self._visible, key=_seq)
+            todo = self._pending[lo:hi]
             overlay = apply_entries(base or empty_overlay(version.num_rows, start), version, todo)
             self._snapshot = Snapshot(version, overlay)
             return self._snapshot
@@ -133,7 +137,7 @@ class CollectionState:
     def tail_size(self) -> tuple[int, float]:
         """(records in the tail, seconds since the oldest unindexed write)."""
         with self._cond:
-            records = sum(e.batch.num_rows for e in self._pending)
+            records = self._pending_records
             since = self._first_unindexed_at
         return records, (time.monotonic() - since) if since is not None else 0.0
 
@@ -141,6 +145,13 @@ class CollectionState:
         """Serve from a newer version; drop the tail entries it covers."""
         with self._cond:
             self._version = version
-            self._pending = [e for e in self._pending if e.seq > version.log_offset]
+            self._pending = self._pending[
+                bisect.bisect_right(self._pending, version.log_offset, key=_seq) :
+            ]
+            self._pending_records = sum(e.batch.num_rows for e in self._pending)
             self._first_unindexed_at = time.monotonic() if self._pending else None
             self._snapshot = None
+
+
+def _seq(entry: LogEntry) -> int:
+    return entry.seq

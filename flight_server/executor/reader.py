@@ -172,12 +172,7 @@ class Executor:
             rows = Rows(
                 np.nonzero(~snap.dead)[0], np.arange(snap.overlay.tail_rows, dtype=np.int64)
             )
-        v_rows, t_rows = _page_by_label(snap, rows, offset or 0, limit)
-        table = gather(snap, v_rows, t_rows, columns)
-        if len(v_rows) and len(t_rows):  # gather puts version rows first: interleave by label
-            labels = np.concatenate([snap.version.labels[v_rows], snap.tail_labels()[t_rows]])
-            table = table.take(pa.array(np.argsort(labels, kind="stable")))
-        return table
+        return gather_refs(snap, _page_by_label(snap, rows, offset or 0, limit), columns)
 
     def query(
         self,
@@ -207,18 +202,13 @@ class Executor:
                 td, tr = _none(nq, k)
         if snap.tail is None and rows is None:  # nothing but the version: no merge needed
             dist, refs = vd, vr
-        else:  # version rows >= 0, tail rows encoded as -(row + 2)
-            dist, refs = merge_topk(vd, vr, td, np.where(tr >= 0, -(tr + 2), -1), k)
+        else:
+            dist, refs = merge_topk(vd, vr, td, np.where(tr >= 0, _tail_refs(tr), -1), k)
         out = []
         for qi in range(nq):
             ok = np.isfinite(dist[qi]) & (refs[qi] != -1)
-            r, d = refs[qi][ok], dist[qi][ok]
-            is_v = r >= 0
-            table = gather(snap, r[is_v], -(r[~is_v] + 2), columns)
-            if not is_v.all():  # gather puts version rows first: restore distance order
-                order = np.concatenate([np.flatnonzero(is_v), np.flatnonzero(~is_v)])
-                table = table.take(pa.array(np.argsort(order, kind="stable")))
-            out.append(table.append_column(DISTANCE, pa.array(d, pa.float32())))
+            table = gather_refs(snap, refs[qi][ok], columns)
+            out.append(table.append_column(DISTANCE, pa.array(dist[qi][ok], pa.float32())))
         return out
 
     def _version_knn(
@@ -289,21 +279,33 @@ def _none(nq: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full((nq, k), np.inf, dtype=np.float32), np.full((nq, k), -1, dtype=np.int64)
 
 
-def _page_by_label(
-    snap: Snapshot, rows: Rows, offset: int, limit: int | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The page [offset, offset+limit) of the selected rows ordered by label (insertion order)."""
+def _tail_refs(rows: np.ndarray) -> np.ndarray:
+    """Tail rows as references: version rows are >= 0, tail row r is -(r + 2) (-1 is none)."""
+    return -(rows + 2)
+
+
+def _page_by_label(snap: Snapshot, rows: Rows, offset: int, limit: int | None) -> np.ndarray:
+    """References to the page [offset, offset+limit) of the selected rows in label order."""
     end = None if limit is None else offset + limit
     if not len(rows.tail):
-        return rows.version[offset:end], rows.tail
+        return rows.version[offset:end]
     v = rows.version[:end]  # version rows are already in label order
     t_labels = snap.tail_labels()[rows.tail]
     t_order = np.argsort(t_labels, kind="stable")[:end]
-    t = rows.tail[t_order]
     labels = np.concatenate([snap.version.labels[v], t_labels[t_order]])
-    pick = np.argsort(labels, kind="stable")[offset:end]
-    is_v = pick < len(v)
-    return v[pick[is_v]], t[pick[~is_v] - len(v)]
+    refs = np.concatenate([v, _tail_refs(rows.tail[t_order])])
+    return refs[np.argsort(labels, kind="stable")[offset:end]]
+
+
+def gather_refs(snap: Snapshot, refs: np.ndarray, columns: set[str]) -> pa.Table:
+    """The records `refs` point at, in that order, with the requested columns."""
+    is_v = refs >= 0
+    table = gather(snap, refs[is_v], -(refs[~is_v] + 2), columns)
+    if is_v.all() or not is_v.any():
+        return table
+    # gather puts version rows first: put every row back at its place in `refs`
+    order = np.concatenate([np.flatnonzero(is_v), np.flatnonzero(~is_v)])
+    return table.take(pa.array(np.argsort(order, kind="stable")))
 
 
 def gather(snap: Snapshot, v_rows: np.ndarray, t_rows: np.ndarray, columns: set[str]) -> pa.Table:

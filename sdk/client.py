@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,15 @@ class Client:
     """A connection to FletchDB through a transport, scoped to a tenant and database."""
 
     def __init__(
-        self, transport: Transport, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+        self,
+        transport: Transport,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+        release: Callable[[], None] | None = None,
     ) -> None:
         self._transport = transport
+        # what close() does: close the transport, or give a shared engine back
+        self._release: Callable[[], None] = release or transport.close
         self.tenant = DEFAULT_TENANT
         self.database = DEFAULT_DATABASE
         self.set_tenant(tenant, database)
@@ -48,11 +55,8 @@ class Client:
 
     def close(self) -> None:
         """Release the engine (shared ones close with their last client; ephemeral data is removed)."""
-        release, self._release = getattr(self, "_release", None), _closed
-        if release is None:
-            self._transport.close()
-        else:
-            release()
+        release, self._release = self._release, _closed
+        release()
 
     def __enter__(self) -> Client:
         return self
@@ -181,12 +185,10 @@ def PersistentClient(  # noqa: N802 - Chroma's factory name
             )
         entry[1] += 1
     try:
-        client = Client(entry[0], tenant, database)
+        return Client(entry[0], tenant, database, release=lambda: _release_shared(key))
     except BaseException:
         _release_shared(key)
         raise
-    client._release = lambda: _release_shared(key)
-    return client
 
 
 _SHARED: dict[Path, list[Any]] = {}  # resolved path -> [engine, number of open clients]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 import weakref
 from dataclasses import replace
 from pathlib import Path
@@ -102,8 +103,6 @@ class Engine:
     def heartbeat(self) -> int:
         """Nanoseconds since the epoch (Chroma's heartbeat)."""
         self._check_open()
-        import time
-
         return time.time_ns()
 
     def reset(self) -> None:

@@ -38,6 +38,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_n_results", 10_000, "n_results of one query.", True),
     Setting("max_get_limit", 1_000_000, "limit of one get.", True),
     Setting("max_query_embeddings", 10_000, "Query embeddings in one query request.", True),
+    # Limits the gateway enforces for remote callers (the server's quotas).
+    Setting(
+        "max_stream_bytes", 16 * 2**30, "Bytes of Arrow data in one DoPut/DoExchange stream.", True
+    ),
+    Setting(
+        "max_request_bytes", 64 * 2**20, "Bytes of one JSON ticket, command or action body.", True
+    ),
+    Setting("max_collections_per_tenant", 10_000, "Collections one tenant may hold.", True),
+    Setting(
+        "max_records_per_collection",
+        100_000_000,
+        "Records one collection may hold (an add/upsert is refused if count + rows would pass it).",
+        True,
+    ),
+    Setting(
+        "rate_read_per_second", 5_000.0, "Per-tenant read requests per second (0 = off).", True
+    ),
+    Setting("rate_read_burst", 10_000.0, "Per-tenant read burst (token-bucket size).", True),
+    Setting(
+        "rate_write_per_second", 2_000.0, "Per-tenant write batches per second (0 = off).", True
+    ),
+    Setting("rate_write_burst", 4_000.0, "Per-tenant write burst (token-bucket size).", True),
     # Engine settings.
     Setting("allow_reset", False, "Allow client.reset() to delete every tenant and collection."),
     Setting("compaction_tail_records", 20_000, "Log-tail records that trigger a compaction."),
@@ -68,6 +90,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hnsw_construction_ef", 100, "Default HNSW expansion at build time."),
     Setting("hnsw_search_ef", 100, "Default HNSW expansion at query time."),
     Setting("hnsw_dtype", "f32", "Default vector quantization in the index: f32, f16 or i8."),
+    # Server (single-node Flight gateway) settings.
+    Setting("path", "./fletchdb_data", "Data directory the server serves."),
+    Setting("host", "127.0.0.1", "Address the Flight server binds."),
+    Setting("port", 8815, "Port the Flight server binds (0 = any free port)."),
+    Setting("insecure_dev", False, "Turn authentication off (refused on a non-loopback host)."),
+    Setting(
+        "auth_algorithms",
+        "HS256",
+        "Comma-separated JWT algorithms accepted: HS256, or RS256/ES256/EdDSA with public keys.",
+    ),
+    Setting(
+        "auth_secret",
+        "",
+        "HS256 secret (>= 32 bytes). Empty: a random one kept in <path>/auth_secret (mode 0600).",
+    ),
+    Setting("auth_public_key_file", "", "PEM public key or JWKS file for RS256/ES256/EdDSA."),
+    Setting("auth_audience", "", "Required exact `aud` claim (empty: tokens must carry none)."),
+    Setting("auth_issuer", "", "Required exact `iss` claim (empty: not checked)."),
+    Setting("auth_leeway_seconds", 10.0, "Clock leeway for `exp`, `nbf` and `iat`."),
+    Setting("tls_cert_file", "", "PEM certificate chain: serve grpc+tls instead of grpc."),
+    Setting("tls_key_file", "", "PEM private key of tls_cert_file."),
+    Setting("tls_client_ca_file", "", "PEM CA bundle: require client certificates (mutual TLS)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -130,6 +130,18 @@ class RateLimitError(FletchError):
     chroma_name = "RateLimitError"
     status = "RESOURCE_EXHAUSTED"
 
+    def __init__(self, message: str = "", retry_after: float = 0.0, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
+class UnavailableError(FletchError):
+    """The server cannot be reached, or is shutting down; retrying may succeed."""
+
+    code = "unavailable"
+    chroma_name = "InternalError"
+    status = "UNAVAILABLE"
+
 
 class DataDirLockedError(FletchError):
     """Another process holds the data directory."""
@@ -179,6 +191,7 @@ ERROR_TABLE: tuple[type[FletchError], ...] = (
     AuthenticationError,
     AuthorizationError,
     RateLimitError,
+    UnavailableError,
     DataDirLockedError,
     CorruptLogError,
     VersionConflictError,

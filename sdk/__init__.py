@@ -15,6 +15,7 @@ from .errors import (
     NotFoundError,
     UniqueConstraintError,
 )
+from .flight_transport import FlightClient
 
 __all__ = [
     "Client",
@@ -24,6 +25,7 @@ __all__ = [
     "EmbeddingFunction",
     "EphemeralClient",
     "FletchError",
+    "FlightClient",
     "InvalidArgumentError",
     "InvalidDimensionException",
     "NotFoundError",

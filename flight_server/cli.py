@@ -1,0 +1,133 @@
+"""`fletchdb serve` and `fletchdb token` (also `python -m flight_server`).
+
+Settings resolve as: defaults < TOML file (`--config`) < environment (`FLETCHDB_<NAME>`) < flags.
+Every setting of `flight_server.config.SETTINGS` is a flag (`--max-batch-rows 5000`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .config import SETTINGS, Settings
+from .errors import FletchError, InvalidArgumentError
+
+QUICKSTART = """\
+FletchDB {version} serving {path} at {uri}{auth}
+
+  import fletchdb
+  client = fletchdb.FlightClient("{uri}"{token_arg})
+  docs = client.get_or_create_collection("docs")
+  docs.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]], documents=["hello", "world"])
+  print(docs.query(query_embeddings=[[1.0, 0.1]], n_results=1))
+
+Ctrl-C stops the server."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `fletchdb` command."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "token":
+            print(_token(args))
+            return 0
+        return _serve(args)
+    except (FletchError, OSError) as exc:
+        print(f"fletchdb: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fletchdb", description="FletchDB server and tools")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="Serve a data directory over Arrow Flight")
+    token = sub.add_parser("token", help="Mint a JWT for this server")
+    for p in (parser, serve, token):
+        # SUPPRESS: a flag not given leaves no attribute, so a subcommand never resets a value
+        hide = argparse.SUPPRESS
+        p.add_argument("--config", type=Path, default=hide, help="TOML file of settings")
+        for s in SETTINGS:
+            flag = "--" + s.name.replace("_", "-")
+            if isinstance(s.default, bool):
+                p.add_argument(flag, dest=s.name, action="store_const", const=True, default=hide)
+            else:
+                kind = type(s.default).__name__.upper()
+                p.add_argument(flag, dest=s.name, metavar=kind, default=hide, help=s.help)
+    token.add_argument("--tenant", dest="token_tenant", required=True, help="Tenant, or '*'")
+    token.add_argument("--role", choices=("reader", "writer", "admin"), required=True)
+    token.add_argument("--databases", default="*", help="Comma-separated names, or '*'")
+    token.add_argument("--ttl", default="1h", help="Lifetime: 90, 30s, 15m, 1h, 7d")
+    token.add_argument("--sub", default="fletchdb", help="Subject (who the token is for)")
+    token.add_argument("--private-key", type=Path, help="PEM private key for RS256/ES256/EdDSA")
+    token.add_argument("--kid", help="Key id to put in the token header")
+    return parser
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the TOML file, the environment and flags (in rising precedence)."""
+    values: dict[str, Any] = {}
+    config = getattr(args, "config", None)
+    if config is not None:
+        with open(config, "rb") as f:
+            from_file = tomllib.load(f)
+        unknown = sorted(set(from_file) - {s.name for s in SETTINGS})
+        if unknown:
+            raise InvalidArgumentError(f"Unknown setting(s) in {config}: {', '.join(unknown)}")
+        # the environment outranks the file: leave a name to Settings when its variable is set
+        values = {k: v for k, v in from_file.items() if f"FLETCHDB_{k.upper()}" not in os.environ}
+    for s in SETTINGS:
+        value = getattr(args, s.name, None)
+        if value is not None:
+            values[s.name] = value
+    return Settings(**values)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .engine import VERSION
+    from .flight.server import serve_forever, start_server
+
+    settings = resolve_settings(args)
+    server = start_server(settings)
+    token = server.dev_token
+    print(
+        QUICKSTART.format(
+            version=VERSION,
+            path=Path(settings.path).resolve(),
+            uri=server.uri,
+            auth=f"\n\nDevelopment token (admin of every tenant, 30 days):\n{token}"
+            if token
+            else ("\n\nAuthentication is OFF (insecure dev)." if settings.insecure_dev else ""),
+            token_arg=', token="<the token above>"' if token else "",
+        ),
+        flush=True,
+    )
+    serve_forever(server)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> str:
+    from .gateway.auth import ALL, hmac_secret, mint_token, parse_algorithms, parse_ttl
+
+    settings = resolve_settings(args)
+    algorithm = parse_algorithms(settings.auth_algorithms)[0]
+    if args.private_key is not None:
+        key: Any = args.private_key.read_text()
+    else:
+        key = hmac_secret(settings, Path(settings.path))
+    databases = ALL if args.databases == ALL else [d for d in args.databases.split(",") if d]
+    return mint_token(
+        key,
+        tenant=args.token_tenant,
+        role=args.role,
+        databases=databases,
+        sub=args.sub,
+        ttl_seconds=parse_ttl(args.ttl),
+        algorithm=algorithm,
+        audience=settings.auth_audience or None,
+        issuer=settings.auth_issuer or None,
+        kid=args.kid,
+    )

@@ -1,0 +1,1 @@
+"""The gateway: protocol-free policy (JWT auth, authorization, tenant isolation, quotas, rates)."""

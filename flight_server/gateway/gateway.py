@@ -1,0 +1,314 @@
+"""The gateway: authorization, tenant isolation, quotas and rate limits in front of one engine.
+
+Protocol-free: the Flight service parses requests and calls these methods with the caller's
+`Principal`. Every method checks, in this order: that the target is visible to the caller (an
+invisible tenant, database or collection behaves exactly as a missing one, with the engine's own
+message), that the caller's role allows the operation, the tenant's rate limit, then quotas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..catalog.base import CollectionRecord, DatabaseRecord
+from ..config import SETTINGS, Settings
+from ..engine import VERSION, Engine
+from ..errors import AuthorizationError, NotFoundError, QuotaError
+from ..schema import Op
+from .auth import ALL, Principal
+from .policy import OPERATIONS_BY_KEY, Operation, is_write
+from .ratelimit import RateLimiter
+
+LIMIT_NAMES = tuple(s.name for s in SETTINGS if s.limit)
+
+
+class Gateway:
+    """Policy in front of an `Engine`: every public method takes the caller's principal first."""
+
+    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
+        self.engine = engine
+        self.settings = settings or engine.settings
+        s = self.settings
+        self.rates = RateLimiter(
+            s.rate_read_per_second, s.rate_read_burst, s.rate_write_per_second, s.rate_write_burst
+        )
+
+    # Checks ------------------------------------------------------------------------------
+    def authorize(
+        self, who: Principal, rpc: str, name: str, tenant: str | None, charge: bool = True
+    ) -> Operation:
+        """The operation, once the caller's role allows it; charges the tenant's rate limit."""
+        op = OPERATIONS_BY_KEY.get((rpc, name))
+        if op is None:  # the service only dispatches known operations; this is a guard
+            raise AuthorizationError(f"Unknown operation {rpc} {name}")
+        if not who.has_role(op.role):
+            raise AuthorizationError(
+                f"Role {who.role} may not call {name} (it needs the {op.role} role)"
+            )
+        if charge:
+            self.rates.charge(tenant or who.tenant, "write" if is_write(op) else "read")
+        return op
+
+    def collection(
+        self, who: Principal, rpc: str, name: str, collection_id: str, charge: bool = True
+    ) -> CollectionRecord:
+        """A collection by id, visible to the caller and allowed for the operation."""
+        record = self._visible_collection(who, collection_id)
+        self.authorize(who, rpc, name, record.tenant, charge)
+        return record
+
+    def _visible_collection(self, who: Principal, collection_id: str) -> CollectionRecord:
+        record = self.engine.collection(collection_id).record
+        if not who.sees_database(record.tenant, record.database):
+            raise NotFoundError(f"Collection [{collection_id}] does not exist")
+        return record
+
+    def check_records_quota(self, collection_id: str, op: Op, rows: int) -> None:
+        """Refuse an add/upsert that could take the collection past max_records_per_collection."""
+        if op not in (Op.ADD, Op.UPSERT):
+            return
+        maximum = self.settings.max_records_per_collection
+        total = self.engine.count(collection_id) + rows
+        if total > maximum:
+            raise QuotaError(
+                "max_records_per_collection", total, maximum, "Records in the collection"
+            )
+
+    # Server --------------------------------------------------------------------------------
+    def heartbeat(self, who: Principal) -> int:
+        """Server time in nanoseconds."""
+        self.authorize(who, "DoAction", "heartbeat", None)
+        return self.engine.heartbeat()
+
+    def version(self, who: Principal) -> str:
+        """FletchDB's version."""
+        self.authorize(who, "DoAction", "version", None)
+        return VERSION
+
+    def limits(self, who: Principal) -> dict[str, Any]:
+        """The request limits callers are held to, by name."""
+        self.authorize(who, "DoAction", "limits", None)
+        return {name: getattr(self.settings, name) for name in LIMIT_NAMES}
+
+    def reset(self, who: Principal) -> None:
+        """Delete everything: an admin of every tenant, and allow_reset."""
+        self.authorize(who, "DoAction", "reset", None)
+        if who.tenant != ALL:
+            raise AuthorizationError("reset needs an admin token for every tenant (tenant '*')")
+        self.engine.reset()
+
+    # Tenants and databases -----------------------------------------------------------------
+    def create_tenant(self, who: Principal, name: str) -> None:
+        """Create a tenant (an admin of that tenant, or of every tenant)."""
+        if not who.sees_tenant(name):
+            raise AuthorizationError(f"This token may not create tenant [{name}]")
+        self.authorize(who, "DoAction", "create_tenant", name)
+        self.engine.create_tenant(name)
+
+    def get_tenant(self, who: Principal, name: str) -> str:
+        """A visible tenant's name."""
+        if not who.sees_tenant(name):
+            raise NotFoundError(f"Tenant [{name}] not found")
+        self.authorize(who, "DoAction", "get_tenant", name)
+        return self.engine.get_tenant(name)
+
+    def create_database(self, who: Principal, name: str, tenant: str) -> DatabaseRecord:
+        """Create a database in a visible tenant, if the token names it (or `*`)."""
+        if not who.sees_tenant(tenant):
+            raise NotFoundError(f"Tenant [{tenant}] not found")
+        if not who.sees_database(tenant, name):
+            raise AuthorizationError(f"This token may not create database [{name}]")
+        self.authorize(who, "DoAction", "create_database", tenant)
+        return self.engine.create_database(name, tenant)
+
+    def get_database(self, who: Principal, name: str, tenant: str) -> DatabaseRecord:
+        """A visible database."""
+        if not who.sees_database(tenant, name):
+            raise NotFoundError(f"Database [{name}] not found. Are you sure it exists?")
+        self.authorize(who, "DoAction", "get_database", tenant)
+        return self.engine.get_database(name, tenant)
+
+    def list_databases(
+        self, who: Principal, tenant: str, limit: int | None, offset: int | None
+    ) -> list[DatabaseRecord]:
+        """The visible databases of a tenant (none for an invisible tenant, as for a missing one)."""
+        if not who.sees_tenant(tenant):
+            return []
+        self.authorize(who, "DoAction", "list_databases", tenant)
+        if who.databases == ALL:
+            return self.engine.list_databases(tenant, limit, offset)
+        visible = [d for d in self.engine.list_databases(tenant) if d.name in who.databases]
+        start = offset or 0
+        return visible[start : None if limit is None else start + limit]
+
+    def delete_database(self, who: Principal, name: str, tenant: str) -> None:
+        """Delete a visible database and its collections."""
+        if not who.sees_database(tenant, name):
+            raise NotFoundError(f"Database [{name}] not found")
+        self.authorize(who, "DoAction", "delete_database", tenant)
+        self.engine.delete_database(name, tenant)
+
+    # Collections ---------------------------------------------------------------------------
+    def create_collection(
+        self,
+        who: Principal,
+        name: str,
+        configuration: dict[str, Any] | None,
+        metadata: dict[str, Any] | None,
+        get_or_create: bool,
+        tenant: str,
+        database: str,
+    ) -> CollectionRecord:
+        """Create (or get) a collection in a visible database, within the tenant's quota."""
+        if not who.sees_database(tenant, database):
+            raise NotFoundError(f"Database [{database}] does not exist")
+        self.authorize(who, "DoAction", "create_collection", tenant)
+        if get_or_create:
+            try:
+                return self.engine.get_collection(name, tenant, database)
+            except NotFoundError:
+                pass
+        self._check_collections_quota(tenant)
+        return self.engine.create_collection(
+            name, configuration, metadata, get_or_create, tenant, database
+        )
+
+    def _check_collections_quota(self, tenant: str) -> None:
+        maximum = self.settings.max_collections_per_tenant
+        databases = self.engine.list_databases(tenant)
+        held = sum(self.engine.count_collections(tenant, d.name) for d in databases)
+        if held + 1 > maximum:
+            raise QuotaError(
+                "max_collections_per_tenant", held + 1, maximum, f"Collections of tenant {tenant}"
+            )
+
+    def get_collection(
+        self, who: Principal, name: str, tenant: str, database: str
+    ) -> CollectionRecord:
+        """A collection by name in a visible database."""
+        if not who.sees_database(tenant, database):
+            raise NotFoundError(f"Collection [{name}] does not exist")
+        self.authorize(who, "DoAction", "get_collection", tenant)
+        return self.engine.get_collection(name, tenant, database)
+
+    def list_collections(
+        self, who: Principal, tenant: str, database: str, limit: int | None, offset: int | None
+    ) -> list[CollectionRecord]:
+        """Collections of a visible database (none otherwise, as for a missing one)."""
+        if not who.sees_database(tenant, database):
+            return []
+        self.authorize(who, "DoAction", "list_collections", tenant)
+        return self.engine.list_collections(tenant, database, limit, offset)
+
+    def count_collections(self, who: Principal, tenant: str, database: str) -> int:
+        """Number of collections in a visible database (0 otherwise)."""
+        if not who.sees_database(tenant, database):
+            return 0
+        self.authorize(who, "DoAction", "count_collections", tenant)
+        return self.engine.count_collections(tenant, database)
+
+    def modify_collection(
+        self,
+        who: Principal,
+        collection_id: str,
+        name: str | None,
+        metadata: dict[str, Any] | None,
+        configuration: dict[str, Any] | None,
+    ) -> CollectionRecord:
+        """Rename or re-configure a visible collection."""
+        self.collection(who, "DoAction", "modify_collection", collection_id)
+        return self.engine.modify_collection(collection_id, name, metadata, configuration)
+
+    def delete_collection(self, who: Principal, name: str, tenant: str, database: str) -> None:
+        """Delete a collection of a visible database."""
+        if not who.sees_database(tenant, database):
+            raise NotFoundError(f"Collection [{name}] does not exist")
+        self.authorize(who, "DoAction", "delete_collection", tenant)
+        self.engine.delete_collection(name, tenant, database)
+
+    # Records ------------------------------------------------------------------------------
+    def write(self, who: Principal, collection_id: str, op: Op, batch: pa.RecordBatch) -> int:
+        """One atomic write batch, within quotas; its log seq once durable and visible."""
+        self.collection(who, "DoPut", op.name.lower(), collection_id)
+        self.check_records_quota(collection_id, op, batch.num_rows)
+        return self.engine.write(collection_id, op, batch)
+
+    def delete(
+        self,
+        who: Principal,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+    ) -> int:
+        """Delete by ids and/or filters (one atomic write); how many ids the delete named."""
+        self.collection(who, "DoPut", "delete", collection_id)
+        return self.engine.delete(collection_id, ids, where, where_document)
+
+    def count(self, who: Principal, collection_id: str) -> int:
+        """Records in a visible collection."""
+        self.collection(who, "DoAction", "count", collection_id)
+        return self.engine.count(collection_id)
+
+    def get(self, who: Principal, collection_id: str, **kwargs: Any) -> pa.Table:
+        """Engine.get on a visible collection."""
+        self.collection(who, "DoGet", "get", collection_id)
+        return self.engine.get(collection_id, **kwargs)
+
+    def query(
+        self, who: Principal, rpc: str, collection_id: str, embeddings: np.ndarray, **kwargs: Any
+    ) -> list[pa.Table]:
+        """Engine.query on a visible collection (rpc: DoGet or DoExchange)."""
+        self.collection(who, rpc, "query", collection_id)
+        return self.engine.query(collection_id, embeddings, **kwargs)
+
+    def compact(self, who: Principal, collection_id: str) -> int:
+        """Index a visible collection's log tail now."""
+        self.collection(who, "DoAction", "compact", collection_id)
+        return self.engine.compact(collection_id)
+
+    def stats(self, who: Principal, collection_id: str) -> dict[str, Any]:
+        """A visible collection's version, log offset and tail size."""
+        self.collection(who, "DoAction", "stats", collection_id)
+        return self.engine.stats(collection_id)
+
+    # Flights ------------------------------------------------------------------------------
+    def visible_collections(
+        self, who: Principal, tenant: str | None, database: str | None
+    ) -> list[CollectionRecord]:
+        """Every collection the caller may see, optionally within one tenant/database."""
+        self.authorize(who, "ListFlights", "list_flights", tenant)
+        tenants = [tenant] if tenant else self._visible_tenants(who)
+        out: list[CollectionRecord] = []
+        for t in tenants:
+            if not who.sees_tenant(t):
+                continue
+            for d in self._visible_databases(who, t):
+                if database is None or d.name == database:
+                    out.extend(self.engine.list_collections(t, d.name))
+        return out
+
+    def _visible_tenants(self, who: Principal) -> list[str]:
+        if who.tenant != ALL:
+            return [who.tenant]
+        return sorted({c.tenant for c in self.engine.catalog.list_all_collections()})
+
+    def _visible_databases(self, who: Principal, tenant: str) -> list[DatabaseRecord]:
+        try:
+            databases = self.engine.list_databases(tenant)
+        except NotFoundError:
+            return []
+        return [d for d in databases if who.sees_database(tenant, d.name)]
+
+    def collection_by_path(
+        self, who: Principal, rpc: str, name: str, path: list[str]
+    ) -> CollectionRecord:
+        """The collection a flight descriptor path [tenant, database, collection] names."""
+        tenant, database, collection = path
+        if not who.sees_database(tenant, database):
+            raise NotFoundError(f"Collection [{collection}] does not exist")
+        self.authorize(who, rpc, name, tenant)
+        return self.engine.get_collection(collection, tenant, database)

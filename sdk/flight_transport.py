@@ -1,0 +1,362 @@
+"""The remote transport: the `Transport` interface over Arrow Flight, and `FlightClient`.
+
+Writes stream as record batches (DoPut, one acknowledgement per batch), query embeddings travel
+as a record batch (DoExchange), results come back as Arrow streams, and catalog calls are
+DoActions. Server errors come back as the same FletchError classes and messages as local mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.flight as flight
+
+from flight_server.catalog.base import (
+    DEFAULT_DATABASE,
+    DEFAULT_TENANT,
+    CollectionRecord,
+    DatabaseRecord,
+)
+from flight_server.config import Settings
+from flight_server.flight.errors import from_flight
+from flight_server.flight.protocol import GET_INCLUDE, QUERY_INCLUDE, request
+from flight_server.flight.results import split_query_results
+from flight_server.schema import EMBEDDING, ID, Op
+
+from .client import Client
+
+TOKEN_VARIABLE = "FLETCHDB_TOKEN"
+
+
+@contextmanager
+def remote_errors() -> Iterator[None]:
+    """Flight and Arrow exceptions of a call, raised as the FletchError they carry."""
+    try:
+        yield
+    except (flight.FlightError, pa.ArrowException) as exc:
+        raise from_flight(exc) from None
+
+
+class FlightTransport:
+    """A FletchDB server reached over Arrow Flight (`grpc://` or `grpc+tls://`)."""
+
+    def __init__(
+        self,
+        uri: str,
+        token: str | None = None,
+        *,
+        tls_root_certs: bytes | None = None,
+        cert_chain: bytes | None = None,
+        private_key: bytes | None = None,
+        override_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.uri = uri
+        with remote_errors():
+            self._client = flight.FlightClient(
+                uri,
+                tls_root_certs=tls_root_certs,
+                cert_chain=cert_chain,
+                private_key=private_key,
+                override_hostname=override_hostname,
+            )
+        headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+        self._options = flight.FlightCallOptions(headers=headers, timeout=timeout)
+        self._settings: Settings | None = None
+
+    # Plumbing --------------------------------------------------------------------------
+    def action(self, action: str, /, **args: Any) -> Any:
+        """One DoAction call; its JSON result."""
+        with remote_errors():
+            call = flight.Action(action, request(**args))
+            results = list(self._client.do_action(call, self._options))
+        return json.loads(results[0].body.to_pybytes()) if results else None
+
+    def _read(self, ticket: bytes) -> pa.Table:
+        with remote_errors():
+            return self._client.do_get(flight.Ticket(ticket), self._options).read_all()
+
+    @property
+    def settings(self) -> Settings:
+        """The server's request limits, as Settings (fetched once)."""
+        if self._settings is None:
+            self._settings = Settings(**self.action("limits"))
+        return self._settings
+
+    # Lifecycle -----------------------------------------------------------------------
+    def heartbeat(self) -> int:
+        """Server time in nanoseconds."""
+        return int(self.action("heartbeat")["nanosecond heartbeat"])
+
+    def reset(self) -> None:
+        """Delete everything on the server (admin of every tenant, allow_reset)."""
+        self.action("reset")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._client.close()
+
+    # Tenants and databases -----------------------------------------------------------
+    def create_tenant(self, name: str) -> None:
+        """Create a tenant."""
+        self.action("create_tenant", name=name)
+
+    def get_tenant(self, name: str) -> str:
+        """A tenant's name, if it exists and is visible."""
+        return str(self.action("get_tenant", name=name)["name"])
+
+    def create_database(self, name: str, tenant: str) -> DatabaseRecord:
+        """Create a database."""
+        return DatabaseRecord(**self.action("create_database", name=name, tenant=tenant))
+
+    def get_database(self, name: str, tenant: str) -> DatabaseRecord:
+        """A database."""
+        return DatabaseRecord(**self.action("get_database", name=name, tenant=tenant))
+
+    def list_databases(
+        self, tenant: str, limit: int | None, offset: int | None
+    ) -> list[DatabaseRecord]:
+        """Databases of a tenant."""
+        rows = self.action("list_databases", tenant=tenant, limit=limit, offset=offset)
+        return [DatabaseRecord(**r) for r in rows]
+
+    def delete_database(self, name: str, tenant: str) -> None:
+        """Delete a database with its collections."""
+        self.action("delete_database", name=name, tenant=tenant)
+
+    # Collections -----------------------------------------------------------------------
+    def create_collection(
+        self,
+        name: str,
+        configuration: dict[str, Any] | None,
+        metadata: dict[str, Any] | None,
+        get_or_create: bool,
+        tenant: str,
+        database: str,
+    ) -> CollectionRecord:
+        """Create (or get) a collection."""
+        row = self.action(
+            "create_collection",
+            name=name,
+            configuration=configuration,
+            metadata=metadata,
+            get_or_create=get_or_create,
+            tenant=tenant,
+            database=database,
+        )
+        return CollectionRecord(**row)
+
+    def get_collection(self, name: str, tenant: str, database: str) -> CollectionRecord:
+        """A collection by name."""
+        row = self.action("get_collection", name=name, tenant=tenant, database=database)
+        return CollectionRecord(**row)
+
+    def list_collections(
+        self, tenant: str, database: str, limit: int | None, offset: int | None
+    ) -> list[CollectionRecord]:
+        """Collections of a database."""
+        rows = self.action(
+            "list_collections", tenant=tenant, database=database, limit=limit, offset=offset
+        )
+        return [CollectionRecord(**r) for r in rows]
+
+    def count_collections(self, tenant: str, database: str) -> int:
+        """Number of collections in a database."""
+        return int(self.action("count_collections", tenant=tenant, database=database)["count"])
+
+    def modify_collection(
+        self,
+        collection_id: str,
+        name: str | None,
+        metadata: dict[str, Any] | None,
+        configuration: dict[str, Any] | None,
+    ) -> CollectionRecord:
+        """Rename, replace metadata, or change settable HNSW keys."""
+        row = self.action(
+            "modify_collection",
+            collection_id=collection_id,
+            name=name,
+            metadata=metadata,
+            configuration=configuration,
+        )
+        return CollectionRecord(**row)
+
+    def delete_collection(self, name: str, tenant: str, database: str) -> None:
+        """Delete a collection and its data."""
+        self.action("delete_collection", name=name, tenant=tenant, database=database)
+
+    # Writes ---------------------------------------------------------------------------
+    def write(self, collection_id: str, op: Op, batch: pa.RecordBatch) -> int:
+        """One atomic write; its log seq once durable."""
+        return self.write_stream(collection_id, op, [batch], batch.schema)[0]
+
+    def write_stream(
+        self,
+        collection_id: str,
+        op: Op,
+        batches: Iterable[pa.RecordBatch],
+        schema: pa.Schema,
+        on_ack: Callable[[int, int], None] | None = None,
+    ) -> list[int]:
+        """Stream batches of one schema, each an atomic write; their log seqs, in order.
+
+        `on_ack(seq, rows)` is called as each batch is acknowledged (durable on the server).
+        """
+        command = request(op=Op(op).name.lower(), collection_id=collection_id)
+        seqs: list[int] = []
+        with remote_errors():
+            writer, reader = self._client.do_put(
+                flight.FlightDescriptor.for_command(command), schema, self._options
+            )
+            try:
+                for batch in batches:
+                    writer.write_batch(batch)
+                    ack = json.loads(reader.read().to_pybytes())
+                    seqs.append(int(ack["seq"]))
+                    if on_ack is not None:
+                        on_ack(seqs[-1], int(ack["rows"]))
+                writer.done_writing()
+            finally:
+                writer.close()
+        return seqs
+
+    def delete(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+    ) -> int:
+        """Delete by ids and/or filters; how many ids the delete named (as Chroma)."""
+        if where is None and where_document is None:
+            if ids is None or not ids:  # as the engine: nothing named, nothing written
+                return self._delete_filtered(collection_id, ids, {}, None)
+            batch = pa.record_batch({ID: pa.array(ids, pa.string())})
+            self.write(collection_id, Op.DELETE, batch)
+            return len(ids)
+        return self._delete_filtered(collection_id, ids, where, where_document)
+
+    def _delete_filtered(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+    ) -> int:
+        command = request(
+            op="delete", collection_id=collection_id, where=where, where_document=where_document
+        )
+        schema = pa.schema([pa.field(ID, pa.string())])
+        with remote_errors():
+            writer, reader = self._client.do_put(
+                flight.FlightDescriptor.for_command(command), schema, self._options
+            )
+            try:
+                if ids is not None:
+                    writer.write_batch(pa.record_batch({ID: pa.array(ids, pa.string())}))
+                writer.done_writing()
+                ack = json.loads(reader.read().to_pybytes())
+            finally:
+                writer.close()
+        return int(ack["deleted"])
+
+    # Reads ----------------------------------------------------------------------------
+    def count(self, collection_id: str) -> int:
+        """Live records in a collection."""
+        return int(self.action("count", collection_id=collection_id)["count"])
+
+    def get(
+        self,
+        collection_id: str,
+        ids: list[str] | None,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+        limit: int | None,
+        offset: int | None,
+        columns: set[str],
+    ) -> pa.Table:
+        """Matching records in insertion order (a DoGet stream)."""
+        ticket = request(
+            get={
+                "collection_id": collection_id,
+                "ids": ids,
+                "where": where,
+                "where_document": where_document,
+                "limit": limit,
+                "offset": offset,
+                "include": sorted(set(columns) & GET_INCLUDE),
+            }
+        )
+        return self._read(ticket)
+
+    def query(
+        self,
+        collection_id: str,
+        embeddings: np.ndarray,
+        n_results: int,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+        ids: list[str] | None,
+        columns: set[str],
+    ) -> list[pa.Table]:
+        """The n_results nearest records per query; embeddings travel as Arrow (DoExchange)."""
+        queries = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if queries.ndim == 1:
+            queries = queries.reshape(1, -1)
+        command = request(
+            query={
+                "collection_id": collection_id,
+                "n_results": n_results,
+                "where": where,
+                "where_document": where_document,
+                "ids": ids,
+                "include": sorted(set(columns) & QUERY_INCLUDE),
+            }
+        )
+        width = queries.shape[1] if queries.ndim == 2 else 0
+        vectors = pa.FixedSizeListArray.from_arrays(pa.array(queries.reshape(-1)), width)
+        batch = pa.record_batch({EMBEDDING: vectors})
+        with remote_errors():
+            writer, reader = self._client.do_exchange(
+                flight.FlightDescriptor.for_command(command), self._options
+            )
+            with writer:
+                writer.begin(batch.schema)
+                writer.write_batch(batch)
+                writer.done_writing()
+                table = reader.read_all()
+        return split_query_results(table, len(queries))
+
+    def compact(self, collection_id: str) -> int:
+        """Index the log tail now; versions built."""
+        return int(self.action("compact", collection_id=collection_id)["versions_built"])
+
+    def stats(self, collection_id: str) -> dict[str, Any]:
+        """Version, log offset, tail size and record count."""
+        return dict(self.action("stats", collection_id=collection_id))
+
+
+def FlightClient(  # noqa: N802 - a factory named like Chroma's clients
+    uri: str = "grpc://127.0.0.1:8815",
+    token: str | None = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+    **options: Any,
+) -> Client:
+    """A client of a FletchDB server, with exactly the local API.
+
+    `token` defaults to $FLETCHDB_TOKEN. Options: tls_root_certs, cert_chain and private_key
+    (PEM bytes, for grpc+tls:// and mutual TLS), override_hostname, timeout (seconds per call).
+    """
+    transport = FlightTransport(uri, token or os.environ.get(TOKEN_VARIABLE), **options)
+    try:
+        return Client(transport, tenant, database)
+    except BaseException:
+        transport.close()
+        raise

@@ -13,6 +13,7 @@ from typing import Any
 
 import fletchdb
 import pytest
+
 from flight_server.config import Settings
 from flight_server.flight.server import Server, start_server
 from flight_server.gateway.auth import mint_token

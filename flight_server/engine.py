@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from .catalog import DuckDBCatalog
 from .catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, CollectionRecord, DatabaseRecord
+from .catalog.names import check_name_type, check_name_types
 from .collection_config import resolve_configuration, update_configuration
 from .compactor.scheduler import Compactor
 from .config import Settings
@@ -130,6 +131,7 @@ class Engine:
     def get_tenant(self, name: str) -> str:
         """A tenant's name, if it exists."""
         self._check_open()
+        check_name_type("tenant", name)
         return self.catalog.get_tenant(name)
 
     def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> DatabaseRecord:
@@ -140,6 +142,7 @@ class Engine:
     def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> DatabaseRecord:
         """A database, if it exists."""
         self._check_open()
+        check_name_types(database=name, tenant=tenant)
         return self.catalog.get_database(name, tenant)
 
     def list_databases(
@@ -152,6 +155,7 @@ class Engine:
     def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
         """Delete a database with its collections."""
         self._check_open()
+        check_name_types(database=name, tenant=tenant)
         for collection_id in self.catalog.delete_database(name, tenant):
             self._forget(collection_id)
 
@@ -177,6 +181,7 @@ class Engine:
     ) -> CollectionRecord:
         """A collection by name."""
         self._check_open()
+        check_name_types(collection=name, tenant=tenant, database=database)
         return self.catalog.get_collection(name, tenant, database)
 
     def list_collections(
@@ -221,6 +226,7 @@ class Engine:
     ) -> None:
         """Delete a collection and all its data."""
         self._check_open()
+        check_name_types(collection=name, tenant=tenant, database=database)
         self._forget(self.catalog.delete_collection(name, tenant, database))
 
     def _forget(self, collection_id: str) -> None:

@@ -23,7 +23,16 @@ from flight_server.catalog.base import (
     CollectionRecord,
     DatabaseRecord,
 )
+from flight_server.catalog.duckdb_support import page_params
+from flight_server.catalog.names import check_name_types
+from flight_server.collection_config import (
+    _hnsw_section,
+    resolve_configuration,
+    update_configuration,
+)
 from flight_server.config import Settings
+from flight_server.errors import ClosedError, FletchError, InvalidArgumentError
+from flight_server.executor.filters import INVALID_WHERE, validate_where, validate_where_document
 from flight_server.flight.errors import from_flight
 from flight_server.flight.protocol import GET_INCLUDE, QUERY_INCLUDE, request
 from flight_server.flight.results import split_query_results
@@ -41,6 +50,39 @@ def remote_errors() -> Iterator[None]:
         yield
     except (flight.FlightError, pa.ArrowException) as exc:
         raise from_flight(exc) from None
+
+
+# Local mode's checks of arguments the wire cannot carry as given -----------------------------------
+# The protocol refuses values of the wrong JSON type and JSON cannot carry NaN, infinities or
+# numpy scalars; where local mode raises its own error for such a value, these raise that error
+# (same class, same message) before anything is sent.
+def _check_configuration_type(configuration: Any) -> None:
+    if configuration is not None and not isinstance(configuration, dict):
+        _hnsw_section(configuration)  # raises local mode's error
+
+
+def _unencodable(action: str, args: dict[str, Any], exc: Exception) -> FletchError:
+    """Local mode's error for action arguments that are not JSON (NaN, numpy scalars)."""
+    configuration = args.get("configuration")
+    if action == "create_collection":
+        resolve_configuration(configuration, args.get("metadata"), Settings())
+    elif action == "modify_collection" and configuration:
+        update_configuration(resolve_configuration(None, None, Settings()), configuration)
+    return InvalidArgumentError(f"Expected a JSON-serializable dict: {exc}")
+
+
+def _filter_request(
+    where: dict[str, Any] | None, where_document: dict[str, Any] | None, /, **fields: Any
+) -> bytes:
+    """A request carrying filters; local mode's error for filter values that are not JSON."""
+    try:
+        return request(**fields)
+    except (TypeError, ValueError):
+        if where:
+            validate_where(where)
+        if where_document:
+            validate_where_document(where_document)
+        raise InvalidArgumentError(INVALID_WHERE) from None
 
 
 class FlightTransport:
@@ -69,18 +111,30 @@ class FlightTransport:
         headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
         self._options = flight.FlightCallOptions(headers=headers, timeout=timeout)
         self._settings: Settings | None = None
+        self._closed = False
 
     # Plumbing --------------------------------------------------------------------------
+    @property
+    def _flight(self) -> flight.FlightClient:
+        """The Flight connection; ClosedError once closed (as the local engine raises)."""
+        if self._closed:
+            raise ClosedError("This client has been closed")
+        return self._client
+
     def action(self, action: str, /, **args: Any) -> Any:
         """One DoAction call; its JSON result."""
+        try:
+            body = request(**args)
+        except (TypeError, ValueError) as exc:
+            raise _unencodable(action, args, exc) from None
         with remote_errors():
-            call = flight.Action(action, request(**args))
-            results = list(self._client.do_action(call, self._options))
+            call = flight.Action(action, body)
+            results = list(self._flight.do_action(call, self._options))
         return json.loads(results[0].body.to_pybytes()) if results else None
 
     def _read(self, ticket: bytes) -> pa.Table:
         with remote_errors():
-            return self._client.do_get(flight.Ticket(ticket), self._options).read_all()
+            return self._flight.do_get(flight.Ticket(ticket), self._options).read_all()
 
     @property
     def settings(self) -> Settings:
@@ -100,34 +154,41 @@ class FlightTransport:
 
     def close(self) -> None:
         """Close the connection."""
+        self._closed = True
         self._client.close()
 
     # Tenants and databases -----------------------------------------------------------
     def create_tenant(self, name: str) -> None:
         """Create a tenant."""
+        check_name_types(tenant=name)
         self.action("create_tenant", name=name)
 
     def get_tenant(self, name: str) -> str:
         """A tenant's name, if it exists and is visible."""
+        check_name_types(tenant=name)
         return str(self.action("get_tenant", name=name)["name"])
 
     def create_database(self, name: str, tenant: str) -> DatabaseRecord:
         """Create a database."""
+        check_name_types(database=name)
         return DatabaseRecord(**self.action("create_database", name=name, tenant=tenant))
 
     def get_database(self, name: str, tenant: str) -> DatabaseRecord:
         """A database."""
+        check_name_types(database=name, tenant=tenant)
         return DatabaseRecord(**self.action("get_database", name=name, tenant=tenant))
 
     def list_databases(
         self, tenant: str, limit: int | None, offset: int | None
     ) -> list[DatabaseRecord]:
         """Databases of a tenant."""
+        page_params(limit, offset)
         rows = self.action("list_databases", tenant=tenant, limit=limit, offset=offset)
         return [DatabaseRecord(**r) for r in rows]
 
     def delete_database(self, name: str, tenant: str) -> None:
         """Delete a database with its collections."""
+        check_name_types(database=name, tenant=tenant)
         self.action("delete_database", name=name, tenant=tenant)
 
     # Collections -----------------------------------------------------------------------
@@ -141,12 +202,14 @@ class FlightTransport:
         database: str,
     ) -> CollectionRecord:
         """Create (or get) a collection."""
+        _check_configuration_type(configuration)  # local mode checks it first, then the name
+        check_name_types(collection=name)
         row = self.action(
             "create_collection",
             name=name,
             configuration=configuration,
             metadata=metadata,
-            get_or_create=get_or_create,
+            get_or_create=bool(get_or_create),
             tenant=tenant,
             database=database,
         )
@@ -154,6 +217,7 @@ class FlightTransport:
 
     def get_collection(self, name: str, tenant: str, database: str) -> CollectionRecord:
         """A collection by name."""
+        check_name_types(collection=name, tenant=tenant, database=database)
         row = self.action("get_collection", name=name, tenant=tenant, database=database)
         return CollectionRecord(**row)
 
@@ -161,6 +225,7 @@ class FlightTransport:
         self, tenant: str, database: str, limit: int | None, offset: int | None
     ) -> list[CollectionRecord]:
         """Collections of a database."""
+        page_params(limit, offset)
         rows = self.action(
             "list_collections", tenant=tenant, database=database, limit=limit, offset=offset
         )
@@ -178,6 +243,10 @@ class FlightTransport:
         configuration: dict[str, Any] | None,
     ) -> CollectionRecord:
         """Rename, replace metadata, or change settable HNSW keys."""
+        configuration = configuration or None  # as local mode: an empty one changes nothing
+        _check_configuration_type(configuration)
+        if name is not None:
+            check_name_types(collection=name)
         row = self.action(
             "modify_collection",
             collection_id=collection_id,
@@ -189,6 +258,7 @@ class FlightTransport:
 
     def delete_collection(self, name: str, tenant: str, database: str) -> None:
         """Delete a collection and its data."""
+        check_name_types(collection=name, tenant=tenant, database=database)
         self.action("delete_collection", name=name, tenant=tenant, database=database)
 
     # Writes ---------------------------------------------------------------------------
@@ -211,7 +281,7 @@ class FlightTransport:
         command = request(op=Op(op).name.lower(), collection_id=collection_id)
         seqs: list[int] = []
         with remote_errors():
-            writer, reader = self._client.do_put(
+            writer, reader = self._flight.do_put(
                 flight.FlightDescriptor.for_command(command), schema, self._options
             )
             try:
@@ -249,12 +319,17 @@ class FlightTransport:
         where: dict[str, Any] | None,
         where_document: dict[str, Any] | None,
     ) -> int:
-        command = request(
-            op="delete", collection_id=collection_id, where=where, where_document=where_document
+        command = _filter_request(
+            where,
+            where_document,
+            op="delete",
+            collection_id=collection_id,
+            where=where,
+            where_document=where_document,
         )
         schema = pa.schema([pa.field(ID, pa.string())])
         with remote_errors():
-            writer, reader = self._client.do_put(
+            writer, reader = self._flight.do_put(
                 flight.FlightDescriptor.for_command(command), schema, self._options
             )
             try:
@@ -282,7 +357,9 @@ class FlightTransport:
         columns: set[str],
     ) -> pa.Table:
         """Matching records in insertion order (a DoGet stream)."""
-        ticket = request(
+        ticket = _filter_request(
+            where,
+            where_document,
             get={
                 "collection_id": collection_id,
                 "ids": ids,
@@ -291,7 +368,7 @@ class FlightTransport:
                 "limit": limit,
                 "offset": offset,
                 "include": sorted(set(columns) & GET_INCLUDE),
-            }
+            },
         )
         return self._read(ticket)
 
@@ -309,7 +386,9 @@ class FlightTransport:
         queries = np.ascontiguousarray(embeddings, dtype=np.float32)
         if queries.ndim == 1:
             queries = queries.reshape(1, -1)
-        command = request(
+        command = _filter_request(
+            where,
+            where_document,
             query={
                 "collection_id": collection_id,
                 "n_results": n_results,
@@ -317,13 +396,13 @@ class FlightTransport:
                 "where_document": where_document,
                 "ids": ids,
                 "include": sorted(set(columns) & QUERY_INCLUDE),
-            }
+            },
         )
         width = queries.shape[1] if queries.ndim == 2 else 0
         vectors = pa.FixedSizeListArray.from_arrays(pa.array(queries.reshape(-1)), width)
         batch = pa.record_batch({EMBEDDING: vectors})
         with remote_errors():
-            writer, reader = self._client.do_exchange(
+            writer, reader = self._flight.do_exchange(
                 flight.FlightDescriptor.for_command(command), self._options
             )
             with writer:

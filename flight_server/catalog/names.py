@@ -19,10 +19,22 @@ MIN_TENANT_NAME = 3
 MIN_DATABASE_NAME = 3
 
 
+def check_name_type(kind: str, name: object) -> str:
+    """`name` if it is a str, else InvalidArgumentError (for a tenant/database/collection name)."""
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"Expected {kind} name to be a str, got {name!r}")
+    return name
+
+
+def check_name_types(**names: object) -> None:
+    """check_name_type for each keyword (kind=name), in order: lookups fail cleanly on non-str."""
+    for kind, name in names.items():
+        check_name_type(kind, name)
+
+
 def validate_collection_name(name: object) -> str:
     """Return `name` if Chroma accepts it as a collection name, else raise InvalidArgumentError."""
-    if not isinstance(name, str):
-        raise InvalidArgumentError(f"Expected collection name to be a str, got {name!r}")
+    name = check_name_type("collection", name)
     if not _ALNUM.fullmatch(name):
         raise InvalidArgumentError(
             f"{_PREFIX}Expected a name containing 3-512 characters from [a-zA-Z0-9._-], "
@@ -42,8 +54,7 @@ def validate_collection_name(name: object) -> str:
 
 def validate_tenant_name(name: object) -> str:
     """Return `name` if Chroma accepts it as a tenant name, else raise InvalidArgumentError."""
-    if not isinstance(name, str):
-        raise InvalidArgumentError(f"Expected tenant name to be a str, got {name!r}")
+    name = check_name_type("tenant", name)
     if len(name) < MIN_TENANT_NAME:
         raise InvalidArgumentError("Tenant name must be at least 3 characters long")
     return name
@@ -51,8 +62,7 @@ def validate_tenant_name(name: object) -> str:
 
 def validate_database_name(name: object) -> str:
     """Return `name` if Chroma accepts it as a database name, else raise InvalidArgumentError."""
-    if not isinstance(name, str):
-        raise InvalidArgumentError(f"Expected database name to be a str, got {name!r}")
+    name = check_name_type("database", name)
     if len(name) < MIN_DATABASE_NAME:
         raise InvalidArgumentError("Database name must be at least 3 characters long")
     return name

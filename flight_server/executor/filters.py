@@ -215,7 +215,10 @@ def _scalar(value: Any) -> Scalar:
             return int(value)
         if 0 <= value < 2**64:  # serde_json: a u64, which the parser refuses
             raise _fail(INVALID_WHERE)
-        value = float(value)  # larger ints arrive as JSON floats
+        try:
+            value = float(value)  # larger ints arrive as JSON floats
+        except OverflowError:  # past float's range: JSON would make it an infinity
+            raise _fail(INVALID_WHERE) from None
     if isinstance(value, float) and math.isfinite(value):
         return float(value)
     raise _fail(INVALID_WHERE)

@@ -1,13 +1,17 @@
 """The same calls against real chromadb 1.5.9 and FletchDB give the same results and errors.
 
-One scenario script runs in two subprocesses: with chromadb (the throwaway venv at /tmp/chromavenv)
-and with fletchdb (this interpreter). Each case is an expression evaluated in order, on a shared
+One scenario script runs in subprocesses: with chromadb (the throwaway venv at /tmp/chromavenv),
+with fletchdb's PersistentClient ("local") and with a FlightClient of a real Flight server started
+inside the subprocess ("remote"; this interpreter for both). Each case is an expression evaluated in order, on a shared
 state (client `c`, collection `col`, ...); its outcome is either the normalized value (types kept,
 floats rounded, dict key order kept only for Get/QueryResults) or the exception. Exceptions match
 when FletchDB's class has Chroma's class name in its MRO (so a user's `except` still catches it)
 and the messages are equal ("prefix": FletchDB may append detail).
 
-Skipped where chromadb is not installed (CI); run locally to re-check parity.
+The chromadb comparisons are skipped where chromadb is not installed (CI); run locally to re-check
+parity. The local/remote comparison always runs: every case, plus FLETCH_CASES (values JSON cannot
+carry, wrong argument types, a closed client), must give identical outcomes, errors included (class
+MRO, message and details such as QuotaError's limit/value/maximum).
 """
 
 from __future__ import annotations
@@ -24,12 +28,12 @@ import pytest
 CHROMA_PYTHON = Path("/tmp/chromavenv/bin/python")
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
+needs_chroma = pytest.mark.skipif(
     not CHROMA_PYTHON.exists(), reason="chromadb 1.5.9 is not installed at /tmp/chromavenv"
 )
 
 SCRIPT = r"""
-import json, sys
+import json, re, sys
 import numpy as np
 
 which, path = sys.argv[1], sys.argv[2]
@@ -40,6 +44,20 @@ if which == "chroma":
 else:
     import fletchdb as db
     from fletchdb import Settings
+if which == "remote":  # db.PersistentClient connects to a server on its own data directory
+    import types
+    from pathlib import Path
+    from tests.api.conftest import connect, start
+
+    server = start(Path(path + "-server"))
+
+    def remote_client(path, settings=None, tenant=None, database=None):
+        return connect(server, tenant=tenant, database=database)
+
+    db = types.SimpleNamespace(**{**vars(db), "PersistentClient": remote_client})
+
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def norm(v):
@@ -72,9 +90,16 @@ for name, source in cases:
     try:
         out[name] = {"ok": norm(eval(source, ns))}
     except BaseException as e:  # noqa: BLE001 - record whatever happened
-        out[name] = {"error": [k.__name__ for k in type(e).__mro__], "message": str(e)}
+        out[name] = {
+            "error": [k.__name__ for k in type(e).__mro__],
+            "message": re.sub(UUID, "<uuid>", str(e)),  # collection ids differ between runs
+            "details": norm(getattr(e, "details", None)),
+        }
 if which == "chroma":
     out["__error_types__"] = {"ok": sorted(chroma_errors.error_types)}
+if which == "remote":
+    c.close()
+    server.close()
 print(json.dumps(out))
 """
 
@@ -254,6 +279,95 @@ CASES: list[tuple[str, str, str]] = [
 ]  # fmt: skip
 
 
+# Cases only FletchDB runs, local against remote (after CASES, on the same state).
+FLETCH_CASES: list[tuple[str, str]] = [
+    ("fx-collection", "(k := c.create_collection('fletch-extra')).name"),
+    ("fx-add", "k.add(ids=['a', 'b', 'c', 'd'], embeddings=[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], "
+     "[2.0, 2.0]], documents=['x', None, '', 'ünïcode'], metadatas=[{'f': 1.0, 'i': 2**62, "
+     "'neg': -2**63, 's': '', 'l': ['a'], 'lb': [True, False], 'lf': [1.0]}, None, {'z': 0}, "
+     "{'big': 1e300, 'tiny': 5e-324}])"),
+    ("fx-get-all", "k.get(include=['metadatas', 'documents', 'embeddings', 'uris'])"),
+    ("fx-get-page", "k.get(include=['embeddings'], limit=2, offset=1)"),
+    ("fx-get-none", "k.get(include=['embeddings'], where={'z': 1})"),
+    ("fx-query-split", "k.query(query_embeddings=[[1.0, 0.0], [0.0, 1.0], [5.0, 5.0]], "
+     "n_results=2, where={'z': 0}, include=['metadatas', 'documents', 'embeddings', 'distances', "
+     "'uris'])"),
+    ("fx-query-ids", "k.query(query_embeddings=[[1.0, 0.0], [0.0, 1.0]], n_results=1, ids=['b'], "
+     "include=['embeddings', 'distances'])"),
+    ("fx-query-missing-ids", "k.query(query_embeddings=[[1.0, 0.0], [0.0, 1.0]], ids=['zz'])"),
+    ("fx-query-empty-ids", "k.query(query_embeddings=[[1.0, 0.0]], ids=[])"),
+    ("fx-query-include-empty", "k.query(query_embeddings=[[1.0, 0.0]] * 3, n_results=3, "
+     "include=[])"),
+    ("fx-query-f16", "k.query(query_embeddings=np.array([[1, 0]], dtype=np.float16), n_results=1, "
+     "include=['embeddings', 'distances'])"),
+    ("fx-query-ints", "k.query(query_embeddings=np.array([[1, 0]], dtype=np.int64), n_results=1)"),
+    ("fx-query-no-rows", "k.query(query_embeddings=np.zeros((0, 2)))"),
+    ("fx-query-ragged", "k.query(query_embeddings=[[1.0, 0.0], [1.0]])"),
+    ("fx-query-overflow", "k.query(query_embeddings=[[1e39, 0.0]])"),
+    ("fx-where-list", "k.get(where={'lb': {'$contains': True}})"),
+    ("fx-where-big-int", "k.get(where={'i': {'$in': [2**62, 1.5]}})"),
+    ("fx-where-u64", "k.get(where={'i': {'$gt': 2**63}})"),
+    ("fx-where-huge", "k.get(where={'i': {'$gt': 2**70}})"),
+    ("fx-where-nan", "k.get(where={'f': float('nan')})"),
+    ("fx-where-float-overflow", "k.get(where={'i': {'$gt': 10**400}})"),
+    ("fx-where-inf-nested", "k.get(where={'$and': [{'z': 1}, {'f': {'$gt': float('inf')}}]})"),
+    ("fx-where-nan-in", "k.query(query_embeddings=[1.0, 0.0], where={'f': {'$in': [1.0, "
+     "float('nan')]}})"),
+    ("fx-where-nan-delete", "k.delete(where={'f': float('-inf')})"),
+    ("fx-regex-bad", "k.get(where_document={'$regex': '[x'})"),
+    ("fx-unset-all", "(k.update(ids=['a'], metadatas=[{'f': None, 'i': None, 'neg': None, "
+     "'s': None, 'l': None, 'lb': None, 'lf': None}]), k.get(ids=['a']))[1]"),
+    ("fx-upsert-none-value", "(k.upsert(ids=['e'], embeddings=[[3.0, 3.0]], metadatas=[{'k': "
+     "None}]), k.get(ids=['e']))[1]"),
+    ("fx-update-dimension", "k.update(ids=['e'], embeddings=[[3.0, 3.0, 3.0]])"),
+    ("fx-delete-ids-and-filter", "k.delete(ids=['a', 'zz'], where_document={'$contains': 'x'})"),
+    ("fx-delete-duplicate-ids", "k.delete(ids=['zz', 'zz'])"),
+    ("fx-delete-where-nothing", "k.delete(where={'nope': 1})"),
+    ("fx-compacted", "(k.compact(), k.stats()['tail_records'], k.get(include=['embeddings', "
+     "'metadatas', 'documents']))[1:]"),
+    ("fx-max-batch-size", "c.get_max_batch_size()"),
+    ("fx-name-not-str", "c.create_collection(5)"),
+    ("fx-rename-not-str", "k.modify(name=5)"),
+    ("fx-tenant-not-str", "c.create_tenant(5)"),
+    ("fx-get-collection-not-str", "c.get_collection(5)"),
+    ("fx-database-not-str", "c.create_database(5)"),
+    ("fx-configuration-not-dict", "c.create_collection('cfg-int', configuration=5)"),
+    ("fx-configuration-nan", "c.create_collection('cfg-nan', configuration={'hnsw': "
+     "{'ef_search': float('nan')}})"),
+    ("fx-configuration-numpy", "c.create_collection('cfg-np', configuration={'hnsw': "
+     "{'ef_search': np.int64(5)}})"),
+    ("fx-metadata-nan", "c.create_collection('meta-nan', metadata={'a': float('nan')})"),
+    ("fx-get-or-create-int", "c.create_collection('goc-int', get_or_create=1).name"),
+    ("fx-modify-configuration-not-dict", "k.modify(configuration=5)"),
+    ("fx-modify-configuration-falsy", "(k.modify(configuration=0), k.configuration['hnsw']"
+     "['ef_search'])[1]"),
+    ("fx-modify-configuration-nan", "k.modify(configuration={'hnsw': {'ef_search': "
+     "float('nan')}})"),
+    ("fx-modify-metadata-inf", "k.modify(metadata={'a': float('inf')})"),
+    ("fx-list-limit-negative", "c.list_databases(limit=-1)"),
+    ("fx-list-offset-bool", "c.list_collections(offset=True)"),
+    ("fx-list-limit-numpy", "c.list_collections(limit=np.int64(1))"),
+    ("fx-list-limit-str", "c.list_collections(limit='1')"),
+    ("fx-databases", "(c.create_tenant('tenx'), c.create_database('dbx', tenant='tenx'), "
+     "[d['name'] for d in c.list_databases(tenant='tenx')])[2]"),
+    ("fx-tenant-duplicate", "c.create_tenant('tenx')"),
+    ("fx-database-duplicate", "c.create_database('dbx', tenant='tenx')"),
+    ("fx-database-missing-tenant", "c.create_database('dbz', tenant='nope')"),
+    ("fx-list-databases-missing-tenant", "c.list_databases(tenant='nope')"),
+    ("fx-delete-database-twice", "(c.delete_database('dbx', tenant='tenx'), "
+     "c.delete_database('dbx', tenant='tenx'))"),
+    ("fx-deleted-collection", "(c.delete_collection('fletch-extra'), k.count())"),
+    ("fx-deleted-collection-add", "k.add(ids=['x'], embeddings=[[1.0]])"),
+    ("fx-deleted-collection-modify", "k.modify(name='gone-renamed')"),
+    ("fx-closed", "(c.close(), c.close(), c.heartbeat())"),
+    ("fx-closed-collection", "col.count()"),
+    ("fx-closed-list", "c.list_collections()"),
+]  # fmt: skip
+
+# Where local mode itself was wrong (a leaked exception); none are left.
+KNOWN_REMOTE_DIFFERENCES: dict[str, pytest.MarkDecorator] = {}
+
+
 def _known(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=reason)
 
@@ -287,25 +401,28 @@ def _run(python: str, which: str, path: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        cwd=REPO if which == "fletch" else path.parent,
+        cwd=path.parent if which == "chroma" else REPO,
     )
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
-    """(chromadb's outcomes, FletchDB's outcomes) by case name."""
-    cases = json.dumps([[name, source] for name, source, _ in CASES])
-    chroma_dir, fletch_dir = tmp_path_factory.mktemp("chroma"), tmp_path_factory.mktemp("fletch")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Outcomes by case name, by runner: "local", "remote" and (if installed) "chroma"."""
+    chroma_cases = [[name, source] for name, source, _ in CASES]
+    fletch_cases = chroma_cases + [[name, source] for name, source in FLETCH_CASES]
+    runs = {"local": (sys.executable, fletch_cases), "remote": (sys.executable, fletch_cases)}
+    if CHROMA_PYTHON.exists():
+        runs["chroma"] = (str(CHROMA_PYTHON), chroma_cases)
     procs = {
-        "chroma": _run(str(CHROMA_PYTHON), "chroma", chroma_dir / "data"),
-        "fletch": _run(sys.executable, "fletch", fletch_dir / "data"),
+        which: (_run(python, which, tmp_path_factory.mktemp(which) / "data"), cases)
+        for which, (python, cases) in runs.items()
     }
     results = {}
-    for which, proc in procs.items():
-        out, err = proc.communicate(cases, timeout=120)
+    for which, (proc, cases) in procs.items():  # all run at once; collected in turn
+        out, err = proc.communicate(json.dumps(cases), timeout=120)
         assert proc.returncode == 0, f"{which} scenario failed:\n{err}"
         results[which] = json.loads(out)
-    return results["chroma"], results["fletch"]
+    return results
 
 
 def _compatible(chroma: dict[str, Any], fletch: dict[str, Any], mode: str) -> None:
@@ -324,31 +441,46 @@ def _compatible(chroma: dict[str, Any], fletch: dict[str, Any], mode: str) -> No
         assert fletch["message"].startswith(chroma["message"]), (fletch, chroma)
 
 
+@needs_chroma
 @pytest.mark.parametrize(
-    ("name", "mode"),
+    ("name", "check"),
     [
-        pytest.param(name, mode, id=name, marks=[KNOWN_DIFFERENCES[name]])
+        pytest.param(name, check, id=name, marks=[KNOWN_DIFFERENCES[name]])
         if name in KNOWN_DIFFERENCES
-        else pytest.param(name, mode, id=name)
-        for name, _, mode in CASES
+        else pytest.param(name, check, id=name)
+        for name, _, check in CASES
     ],
 )
-def test_same_as_chroma(outcomes: tuple[dict, dict], name: str, mode: str) -> None:
-    chroma, fletch = outcomes
-    _compatible(chroma[name], fletch[name], mode)
+def test_same_as_chroma(outcomes: dict[str, dict], mode: str, name: str, check: str) -> None:
+    _compatible(outcomes["chroma"][name], outcomes[mode][name], check)
 
 
-def test_result_shapes_match_chroma(outcomes: tuple[dict, dict]) -> None:
+@needs_chroma
+def test_result_shapes_match_chroma(outcomes: dict[str, dict], mode: str) -> None:
     """The Get/QueryResult key order and the container and dtype of every field."""
-    chroma, fletch = outcomes
+    chroma, fletch = outcomes["chroma"], outcomes[mode]
     for name in ("get-all", "get-missing-embeddings", "query-all", "peek"):
         assert chroma[name]["ok"]["keys"] == fletch[name]["ok"]["keys"]
         assert fletch[name] == chroma[name], name
 
 
-def test_error_names_table_matches_chroma(outcomes: tuple[dict, dict]) -> None:
+@needs_chroma
+def test_error_names_table_matches_chroma(outcomes: dict[str, dict]) -> None:
     """The names test_errors_nothing_written.py checks against are chromadb's error_types."""
     from tests.api.test_errors_nothing_written import CHROMA_ERROR_NAMES
 
-    chroma, _ = outcomes
-    assert set(chroma["__error_types__"]["ok"]) == CHROMA_ERROR_NAMES
+    assert set(outcomes["chroma"]["__error_types__"]["ok"]) == CHROMA_ERROR_NAMES
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, id=name, marks=[KNOWN_REMOTE_DIFFERENCES[name]])
+        if name in KNOWN_REMOTE_DIFFERENCES
+        else pytest.param(name, id=name)
+        for name in [case[0] for case in CASES] + [case[0] for case in FLETCH_CASES]
+    ],
+)
+def test_remote_same_as_local(outcomes: dict[str, dict], name: str) -> None:
+    """Results and errors (class MRO, message, details) of a FlightClient equal local mode's."""
+    assert outcomes["remote"][name] == outcomes["local"][name]

@@ -20,6 +20,8 @@ from fletchdb.errors import (
     UniqueConstraintError,
 )
 
+from tests.api.conftest import engine_of
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -44,8 +46,8 @@ def test_get_max_batch_size_follows_settings(open_client, settings) -> None:
     assert open_client(settings(max_batch_rows=10)).get_max_batch_size() == 10
 
 
-def test_close_is_idempotent_and_later_calls_raise_closed(tmp_path: Path) -> None:
-    c = fletchdb.PersistentClient(path=tmp_path / "d")
+def test_close_is_idempotent_and_later_calls_raise_closed(open_client) -> None:
+    c = open_client()
     col = c.create_collection("abc")
     c.close()
     c.close()
@@ -57,6 +59,7 @@ def test_close_is_idempotent_and_later_calls_raise_closed(tmp_path: Path) -> Non
         col.count()
 
 
+@pytest.mark.local_only("reopens the data directory in this process")
 def test_context_manager_closes_and_releases_the_directory(tmp_path: Path) -> None:
     with fletchdb.PersistentClient(path=tmp_path / "d") as c:
         c.create_collection("abc").add(ids=["x"], embeddings=[[1.0, 2.0]])
@@ -66,13 +69,14 @@ def test_context_manager_closes_and_releases_the_directory(tmp_path: Path) -> No
         assert again.get_collection("abc").count() == 1
 
 
-def test_context_manager_closes_on_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError), fletchdb.PersistentClient(path=tmp_path / "d") as c:
+def test_context_manager_closes_on_error(open_client) -> None:
+    with pytest.raises(RuntimeError), open_client() as c:
         raise RuntimeError("boom")
     with pytest.raises(ClosedError):
         c.heartbeat()
 
 
+@pytest.mark.local_only("EphemeralClient's temporary storage is an in-process engine's")
 def test_ephemeral_storage_is_removed_on_close() -> None:
     c = fletchdb.EphemeralClient()
     path = Path(c._transport.path)
@@ -82,6 +86,7 @@ def test_ephemeral_storage_is_removed_on_close() -> None:
     assert not path.exists()
 
 
+@pytest.mark.local_only("two EphemeralClients in this process, each with its own engine")
 def test_ephemeral_clients_do_not_share_data(ephemeral: fletchdb.Client) -> None:
     ephemeral.create_collection("abc")
     other = fletchdb.EphemeralClient()
@@ -210,7 +215,7 @@ def test_delete_collection_removes_its_records_and_files(client: fletchdb.Client
     col = client.create_collection("abc")
     col.add(ids=["x", "y"], embeddings=[[1.0, 2.0], [3.0, 4.0]])
     col.compact()
-    root = Path(client._transport.path)
+    root = engine_of(client).path
     assert (root / "wal" / col.id).exists()
     client.delete_collection("abc")
     assert not (root / "wal" / col.id).exists()
@@ -247,6 +252,7 @@ def test_reset_with_allow_reset_deletes_everything(open_client, settings) -> Non
     assert col.count() == 1
 
 
+@pytest.mark.local_only("reopens the data directory with Settings passed to PersistentClient")
 def test_reset_survives_reopen(tmp_path: Path, settings) -> None:
     s = settings(allow_reset=True)
     with fletchdb.PersistentClient(path=tmp_path / "d", settings=s) as c:
@@ -329,11 +335,11 @@ def test_set_tenant_and_database_missing_raise_chromas_not_found(client: fletchd
     assert (client.tenant, client.database) == ("default_tenant", "default_database")
 
 
-def test_client_for_missing_tenant_or_database_raises(tmp_path: Path) -> None:
+def test_client_for_missing_tenant_or_database_raises(open_client, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match=re.escape("Tenant [nope] not found")):
-        fletchdb.PersistentClient(path=tmp_path / "a", tenant="nope")
+        open_client(path=tmp_path / "a", tenant="nope")
     with pytest.raises(NotFoundError, match=re.escape("Database [nope] not found")):
-        fletchdb.PersistentClient(path=tmp_path / "b", database="nope")
+        open_client(path=tmp_path / "b", database="nope")
 
 
 def test_delete_database_deletes_its_collections(client: fletchdb.Client) -> None:
@@ -345,10 +351,11 @@ def test_delete_database_deletes_its_collections(client: fletchdb.Client) -> Non
     client.delete_database("temp")
     with pytest.raises(NotFoundError):
         col.count()
-    assert not (Path(client._transport.path) / "wal" / col.id).exists()
+    assert not (engine_of(client).path / "wal" / col.id).exists()
 
 
 # Persistence -------------------------------------------------------------------------------------
+@pytest.mark.local_only("reopens the data directory in this process")
 @pytest.mark.parametrize("compact", [False, True], ids=["log-tail", "compacted"])
 def test_persistent_client_keeps_everything_across_reopen(tmp_path: Path, compact: bool) -> None:
     path = tmp_path / "d"
@@ -420,6 +427,7 @@ def _try_open_elsewhere(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.local_only("the data directory lock of an in-process engine (DataDirLockedError)")
 def test_second_process_gets_data_dir_locked_immediately(tmp_path: Path) -> None:
     path = tmp_path / "d"
     with fletchdb.PersistentClient(path=path) as c:
@@ -435,6 +443,7 @@ def test_second_process_gets_data_dir_locked_immediately(tmp_path: Path) -> None
     assert result.stdout.strip() == "OPENED"
 
 
+@pytest.mark.local_only("two PersistentClients of one path share one in-process engine")
 def test_second_client_on_the_same_path_in_this_process_shares_the_data(tmp_path: Path) -> None:
     first = fletchdb.PersistentClient(path=tmp_path / "d")
     try:

@@ -30,6 +30,7 @@ def test_equality_and_hash_follow_the_id(client: fletchdb.Client) -> None:
     assert len({a, client.get_collection("aaa"), b}) == 2
 
 
+@pytest.mark.local_only("reopens the data directory in this process")
 def test_modify_name_and_metadata_persist(tmp_path: Path) -> None:
     path = tmp_path / "d"
     with fletchdb.PersistentClient(path=path) as c:

@@ -27,6 +27,8 @@ from fletchdb.errors import (
     UniqueConstraintError,
 )
 
+from tests.api.conftest import engine_of, opener
+
 E3 = [[0.0, 0.0, 1.0]]  # one valid embedding for the 3-dimensional collections below
 NAN_MESSAGE = "Validation error: embeddings: Embeddings must not contain NaN or Infinity values"
 NAME_RULE = (
@@ -214,7 +216,7 @@ def test_a_failed_first_write_does_not_fix_the_dimension(
 ) -> None:
     with nothing_written(shared_client, collection), pytest.raises(InvalidArgumentError):
         action(collection)
-    assert shared_client._transport.collection(collection.id).record.dimension is None
+    assert engine_of(shared_client).collection(collection.id).record.dimension is None
     collection.add(ids=["ok"], embeddings=[[1.0, 2.0, 3.0, 4.0, 5.0]])  # any dimension is fine
     assert collection.count() == 1
 
@@ -488,12 +490,10 @@ LIMITS = {
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fletchdb.Client]:
-    c = fletchdb.PersistentClient(
-        path=tmp_path_factory.mktemp("limited"), settings=fletchdb.Settings(**LIMITS)
-    )
-    yield c
-    c.close()
+def limited(mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[fletchdb.Client]:
+    """A client with the small LIMITS (remote: a server started with them)."""
+    with opener(mode) as o:
+        yield o.open(tmp_path_factory.mktemp("limited"), fletchdb.Settings(**LIMITS))
 
 
 @pytest.fixture

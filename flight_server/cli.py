@@ -53,7 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         for s in SETTINGS:
             flag = "--" + s.name.replace("_", "-")
             if isinstance(s.default, bool):
-                p.add_argument(flag, dest=s.name, action="store_const", const=True, default=hide)
+                # --name / --no-name: a setting that defaults to True can be turned off too
+                p.add_argument(
+                    flag,
+                    dest=s.name,
+                    action=argparse.BooleanOptionalAction,
+                    default=hide,
+                    help=s.help,
+                )
             else:
                 kind = type(s.default).__name__.upper()
                 p.add_argument(flag, dest=s.name, metavar=kind, default=hide, help=s.help)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -54,10 +55,12 @@ class RateLimiter:
                 bucket = self._buckets[(tenant, kind)] = TokenBucket(rate, burst, self._clock)
             wait = bucket.take(n)
         if wait:
+            # rounded up to the millisecond: retrying after the hint always finds the tokens
+            hint = math.ceil(wait * 1000.0) / 1000.0
             raise RateLimitError(
                 f"Rate limit of {rate:g} {kind}s per second for tenant {tenant} exceeded; "
-                f"retry after {wait:.3f} s",
-                retry_after=round(wait, 3),
+                f"retry after {hint:.3f} s",
+                retry_after=hint,
                 limit=f"rate_{kind}_per_second",
                 maximum=rate,
             )

@@ -157,6 +157,8 @@ def _coerce(setting: Setting, value: Any) -> Any:
             if text in ("0", "false", "no", "off"):
                 return False
             raise ValueError(value)
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)  # True is no number, and 1.5 rows is no count
         return kind(value)
     except (TypeError, ValueError):
         raise InvalidArgumentError(

@@ -114,7 +114,7 @@ def format_value(v: float | None, unit: str = "") -> str:
 def render(out: dict[str, Any]) -> str:
     m, prm = out["machine"], out["params"]
     lines = [
-        f"FletchDB engine benchmark, {out['date']} (sources {out['source']})",
+        f"{out.get('title', 'FletchDB engine benchmark')}, {out['date']} (sources {out['source']})",
         f"machine: {m['cpu_count']} cores ({m['affinity']} usable), {m['cpu_model']}, "
         f"{m['memory_gib']} GiB, {m['platform']}, Python {m['python']}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),

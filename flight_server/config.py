@@ -35,6 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
         "max_metadata_value_bytes", 64 * 2**10, "UTF-8 bytes of one string metadata value.", True
     ),
     Setting("max_where_predicates", 256, "Predicates in one where / where_document filter.", True),
+    Setting("max_where_depth", 64, "Nesting depth of one where / where_document filter.", True),
     Setting("max_n_results", 10_000, "n_results of one query.", True),
     Setting("max_get_limit", 1_000_000, "limit of one get.", True),
     Setting("max_query_embeddings", 10_000, "Query embeddings in one query request.", True),

@@ -31,7 +31,12 @@ from .errors import (
     NotFoundError,
     QuotaError,
 )
-from .executor.filters import check_predicate_limit, validate_where, validate_where_document
+from .executor.filters import (
+    check_depth_limit,
+    check_predicate_limit,
+    validate_where,
+    validate_where_document,
+)
 from .executor.reader import DISTANCE, Executor
 from .query_args import query_matrix
 from .recovery import OpenCollection, lock_data_dir, open_collection, subdirs, unlock_data_dir
@@ -366,6 +371,7 @@ class Engine:
     def _validate_filters(
         self, where: dict[str, Any] | None, where_document: dict[str, Any] | None
     ) -> None:
+        check_depth_limit(where, where_document, self.settings.max_where_depth)
         if where:
             validate_where(where)
         if where_document:

@@ -45,8 +45,7 @@ class Client:
 
     def get_max_batch_size(self) -> int:
         """Most records one add/upsert/update may carry."""
-        settings = getattr(self._transport, "settings", None)
-        return int(settings.max_batch_rows) if settings is not None else Settings().max_batch_rows
+        return int(self._transport.settings.max_batch_rows)
 
     def reset(self) -> bool:
         """Delete every tenant, database and collection (needs allow_reset)."""

@@ -6,7 +6,11 @@ from typing import Any, Protocol
 
 from flight_server.catalog.base import CollectionRecord
 from flight_server.errors import InvalidArgumentError
-from flight_server.executor.filters import _client_check_where, _client_check_where_document
+from flight_server.executor.filters import (
+    _client_check_where,
+    _client_check_where_document,
+    check_depth_limit,
+)
 from flight_server.schema import Op
 
 from .convert import _metadata_arrays, normalize_embeddings, to_write_batch
@@ -147,7 +151,7 @@ class Collection:
             raise InvalidArgumentError(
                 "At least one of ids, where, or where_document must be provided in delete."
             )
-        id_list = _ids_and_filters(ids, where, where_document, "delete")
+        id_list = _ids_and_filters(ids, where, where_document, "delete", self._max_depth())
         return {"deleted": self._transport.delete(self.id, id_list, where, where_document)}
 
     # Reads ----------------------------------------------------------------------------
@@ -167,7 +171,7 @@ class Collection:
         """Records by ids and/or filters, in insertion order, as Chroma's GetResult."""
         include = validate_include(include, for_query=False)
         limit, offset = validate_limit_offset(limit, offset)
-        id_list = _ids_and_filters(ids, where, where_document, "get")
+        id_list = _ids_and_filters(ids, where, where_document, "get", self._max_depth())
         table = self._transport.get(
             self.id, id_list, where, where_document, limit, offset, set(include)
         )
@@ -199,7 +203,7 @@ class Collection:
         if query_embeddings is None:
             query_embeddings = self._embed(query_texts)
         embeddings = normalize_embeddings(query_embeddings)
-        id_list = _ids_and_filters(ids, where, where_document, "query")
+        id_list = _ids_and_filters(ids, where, where_document, "query", self._max_depth())
         tables = self._transport.query(
             self.id, embeddings, n_results, where, where_document, id_list, set(include)
         )
@@ -220,6 +224,9 @@ class Collection:
             )
         self._record = self._transport.modify_collection(self.id, name, metadata, configuration)
 
+    def _max_depth(self) -> int:
+        return int(self._transport.settings.max_where_depth)
+
     # FletchDB extras --------------------------------------------------------------------
     def compact(self) -> int:
         """Index the whole log tail now (normally the background compactor does this)."""
@@ -239,9 +246,12 @@ def check_collection_metadata(metadata: Any, op: Op) -> None:
     _metadata_arrays([metadata], 1, op, "")
 
 
-def _ids_and_filters(ids: Any, where: Any, where_document: Any, op: str) -> list[str] | None:
+def _ids_and_filters(
+    ids: Any, where: Any, where_document: Any, op: str, max_depth: int
+) -> list[str] | None:
     """Chroma's client-side checks of ids and filters, suffixed " in <op>." as Chroma's are."""
     id_list = [ids] if isinstance(ids, str) else (list(ids) if ids is not None else None)
+    check_depth_limit(where, where_document, max_depth)  # before any check that recurses
     try:
         if id_list == [] and op != "query":  # query's ids are not validated by Chroma
             raise InvalidArgumentError("Expected IDs to be a non-empty list, got 0 IDs")

@@ -12,11 +12,15 @@ import numpy as np
 import pyarrow as pa
 
 from flight_server.catalog.base import CollectionRecord, DatabaseRecord
+from flight_server.config import Settings
 from flight_server.schema import Op
 
 
 class Transport(Protocol):
     """What a client needs from an engine; `Engine` is the local implementation."""
+
+    @property
+    def settings(self) -> Settings: ...  # the limits requests are held to
 
     def heartbeat(self) -> int: ...
     def reset(self) -> None: ...

@@ -345,6 +345,26 @@ def count_predicates(where: Any, where_document: Any) -> int:
     return _count(where) + _count(where_document)
 
 
+def filter_depth(node: Any) -> int:
+    """How many filter objects nest in `node` ({"n": 1} is 1; lists add none); iterative."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth) for child in item)
+    return deepest
+
+
+def check_depth_limit(where: Any, where_document: Any, maximum: int) -> None:
+    """Raise QuotaError when a filter nests deeper than `maximum` (checked before any recursion)."""
+    depth = max(filter_depth(where), filter_depth(where_document))
+    if depth > maximum:
+        raise QuotaError("max_where_depth", depth, maximum, "Nesting depth of the filter")
+
+
 def check_predicate_limit(where: Any, where_document: Any, maximum: int) -> None:
     """Raise QuotaError when the filters hold more than `maximum` predicates."""
     count = count_predicates(where, where_document)

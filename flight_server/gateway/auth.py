@@ -87,7 +87,9 @@ class TokenVerifier:
                 leeway=self.leeway,
                 options={"require": list(REQUIRED_CLAIMS), "verify_aud": True},
             )
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
+            # TypeError/ValueError: pyjwt preparing a configured key for an allowed algorithm
+            # that does not fit it (an ES256 token against an RSA key when both are configured)
             raise AuthenticationError(f"Invalid token: {exc}") from None
         return principal_from_claims(claims)
 

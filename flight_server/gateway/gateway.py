@@ -8,6 +8,7 @@ message), that the caller's role allows the operation, the tenant's rate limit, 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ class Gateway:
         self.rates = RateLimiter(
             s.rate_read_per_second, s.rate_read_burst, s.rate_write_per_second, s.rate_write_burst
         )
+        self._create_lock = threading.Lock()
 
     # Checks ------------------------------------------------------------------------------
     def authorize(
@@ -171,10 +173,11 @@ class Gateway:
                 return self.engine.get_collection(name, tenant, database)
             except NotFoundError:
                 pass
-        self._check_collections_quota(tenant)
-        return self.engine.create_collection(
-            name, configuration, metadata, get_or_create, tenant, database
-        )
+        with self._create_lock:  # the count and the create as one step: no race past the quota
+            self._check_collections_quota(tenant)
+            return self.engine.create_collection(
+                name, configuration, metadata, get_or_create, tenant, database
+            )
 
     def _check_collections_quota(self, tenant: str) -> None:
         maximum = self.settings.max_collections_per_tenant
@@ -280,7 +283,9 @@ class Gateway:
         self, who: Principal, tenant: str | None, database: str | None
     ) -> list[CollectionRecord]:
         """Every collection the caller may see, optionally within one tenant/database."""
-        self.authorize(who, "ListFlights", "list_flights", tenant)
+        # an invisible tenant's rate limit is never charged: the caller's own one is
+        charged = tenant if tenant and who.sees_tenant(tenant) else None
+        self.authorize(who, "ListFlights", "list_flights", charged)
         tenants = [tenant] if tenant else self._visible_tenants(who)
         out: list[CollectionRecord] = []
         for t in tenants:

@@ -184,6 +184,24 @@ def test_where_predicates_limit_on_get_query_and_delete(remote) -> None:
     assert col.get(where={"$and": [{"k": "v"}, {"n": 1}]})["ids"] == []  # 2 predicates pass
 
 
+def test_where_depth_limit_on_get_query_and_delete(remote) -> None:
+    server, _, col = remote(max_where_depth=2)
+    deep = {"$and": [{"n": {"$gt": 0}}, {"k": "v"}]}  # $and > n > $gt: depth 3
+    before = _state(server, col)
+    calls: list[Callable[[], Any]] = [
+        lambda: col.get(where=deep),
+        lambda: col.query(query_embeddings=_vectors(1), n_results=1, where=deep),
+        lambda: col.get(where_document={"$and": [{"$or": [{"$contains": "o"}]}]}),
+        lambda: col.delete(where=deep),
+    ]
+    for call in calls:
+        with pytest.raises(QuotaError) as info:
+            call()
+        _assert_quota(info.value, "max_where_depth", 2, 3)
+    assert _state(server, col) == before
+    assert col.get(where={"$and": [{"k": "v"}, {"n": 1}]})["ids"] == []  # depth 2 passes
+
+
 def test_n_results_limit(remote) -> None:
     server, _, col = remote(max_n_results=3)
     with pytest.raises(QuotaError) as info:
@@ -337,6 +355,7 @@ def test_every_limit_is_tested_here() -> None:
     tested = {c[0] for c in WRITE_CASES} | {
         "max_dimension",
         "max_where_predicates",
+        "max_where_depth",
         "max_n_results",
         "max_get_limit",
         "max_query_embeddings",

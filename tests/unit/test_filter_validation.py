@@ -243,3 +243,31 @@ def test_count_predicates() -> None:
         5,
         4,
     )
+
+
+def test_filter_depth_counts_nested_objects_not_lists() -> None:
+    from flight_server.executor.filters import filter_depth
+
+    assert filter_depth(None) == 0
+    assert filter_depth({"n": 1}) == 1
+    assert filter_depth({"n": {"$in": [1, 2]}}) == 2
+    assert filter_depth({"$and": [{"n": 1}, {"m": {"$gt": 1}}]}) == 3
+
+
+def test_a_filter_deeper_than_the_stack_is_refused_by_depth_not_recursion() -> None:
+    import fletchdb
+
+    from flight_server.errors import QuotaError
+
+    deep: dict = {"n": 1}
+    for _ in range(5000):
+        deep = {"$and": [deep, {"n": 1}]}
+    client = fletchdb.EphemeralClient()
+    try:
+        col = client.create_collection("deep")
+        with pytest.raises(QuotaError, match="max_where_depth=64"):
+            col.get(where=deep)
+        with pytest.raises(QuotaError, match="max_where_depth=64"):
+            col.delete(where=deep)
+    finally:
+        client.close()

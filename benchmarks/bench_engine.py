@@ -239,15 +239,16 @@ def parse_setting(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def benchmark_parser(description: str, batch_help: str, set_help: str) -> argparse.ArgumentParser:
+    """The arguments every benchmark takes (bench_engine and bench_flight)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--n", type=int, default=100_000, help="records (default 100,000)")
     parser.add_argument("--dim", type=int, default=384, help="embedding dimension (default 384)")
     parser.add_argument("--path", help="data directory (new or empty; default a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the temp data directory")
     parser.add_argument("--quick", action="store_true", help="10k records (under a minute)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--batch", type=int, default=5_000, help="records per add() call")
+    parser.add_argument("--batch", type=int, default=5_000, help=batch_help)
     parser.add_argument("--queries", type=int, default=200, help="queries per latency figure")
     parser.add_argument("--k", type=int, default=10, help="n_results")
     parser.add_argument(
@@ -257,17 +258,31 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override an engine setting (repeatable), e.g. --set hnsw_dtype=f16",
+        help=set_help,
     )
     parser.add_argument("--index-timeout", type=float, default=1800.0, help="seconds")
     parser.add_argument("--json", help="also write the results as JSON to this file")
+    return parser
+
+
+def apply_quick(args: argparse.Namespace, argv: list[str] | None) -> None:
+    """--quick: 10k records; compaction's age trigger at 1 s instead of 30 s (printed as an
+    override), since a 10k tail never reaches the 20k record trigger."""
+    if not args.quick:
+        return
+    args.n = min(args.n, 10_000) if "--n" in (argv or sys.argv) else 10_000
+    if not any(name == "compaction_tail_seconds" for name, _ in args.settings):
+        args.settings.append(("compaction_tail_seconds", "1.0"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = benchmark_parser(
+        __doc__.split("\n\n")[0],
+        "records per add() call",
+        "override an engine setting (repeatable), e.g. --set hnsw_dtype=f16",
+    )
     args = parser.parse_args(argv)
-    if args.quick:
-        args.n = min(args.n, 10_000) if "--n" in (argv or sys.argv) else 10_000
-        # a 10k tail never reaches the 20k record trigger: let the age trigger fire after 1 s
-        # instead of 30 s so the run stays short (printed as an override)
-        if not any(name == "compaction_tail_seconds" for name, _ in args.settings):
-            args.settings.append(("compaction_tail_seconds", "1.0"))
+    apply_quick(args, argv)
     out = run(args)
     text = render(out)
     print(text)

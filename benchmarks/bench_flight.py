@@ -42,7 +42,7 @@ for _folder in (ROOT, HERE):  # run from a checkout without installing; the sibl
 
 import fletchdb  # noqa: E402
 import phases  # noqa: E402
-from bench_engine import data_directory, dir_bytes, parse_setting  # noqa: E402
+from bench_engine import apply_quick, benchmark_parser, data_directory, dir_bytes  # noqa: E402
 from fletchdb.convert import to_write_batch  # noqa: E402
 from report import Report, log, machine_info, render, source_fingerprint, write_json  # noqa: E402
 from workload import COLLECTION, Plan, add_batches, make_plan, make_workload, recall  # noqa: E402
@@ -242,38 +242,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=100_000, help="records (default 100,000)")
-    parser.add_argument("--dim", type=int, default=384, help="embedding dimension (default 384)")
-    parser.add_argument("--path", help="data directory (new or empty; default a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp data directory")
-    parser.add_argument("--quick", action="store_true", help="10k records (under a minute)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--batch", type=int, default=5_000, help="records per write batch")
+    parser = benchmark_parser(
+        __doc__.split("\n\n")[0],
+        "records per write batch",
+        "a server setting (repeatable), e.g. --set hnsw_search_ef=64",
+    )
     parser.add_argument(
         "--ingest",
         choices=("stream", "add"),
         default="stream",
         help="stream: every batch through one DoPut (default); add: one add() call per batch",
     )
-    parser.add_argument("--queries", type=int, default=200, help="queries per latency figure")
-    parser.add_argument("--k", type=int, default=10, help="n_results")
-    parser.add_argument(
-        "--set",
-        dest="settings",
-        type=parse_setting,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a server setting (repeatable), e.g. --set hnsw_search_ef=64",
-    )
-    parser.add_argument("--index-timeout", type=float, default=1800.0, help="seconds")
-    parser.add_argument("--json", help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.n = min(args.n, 10_000) if "--n" in (argv or sys.argv) else 10_000
-        if not any(name == "compaction_tail_seconds" for name, _ in args.settings):
-            args.settings.append(("compaction_tail_seconds", "1.0"))  # as bench_engine --quick
+    apply_quick(args, argv)
     out = run(args)
     print(render(out))
     if args.json:

@@ -279,7 +279,23 @@ class FlightTransport:
         `on_ack(seq, rows)` is called as each batch is acknowledged (durable on the server).
         """
         command = request(op=Op(op).name.lower(), collection_id=collection_id)
-        seqs: list[int] = []
+
+        def acknowledged(ack: dict[str, Any]) -> None:
+            if on_ack is not None:
+                on_ack(int(ack["seq"]), int(ack["rows"]))
+
+        acks = self._put(command, schema, batches, acknowledged)
+        return [int(ack["seq"]) for ack in acks]
+
+    def _put(
+        self,
+        command: bytes,
+        schema: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
+        on_ack: Callable[[dict[str, Any]], None] | None,
+    ) -> list[dict[str, Any]]:
+        """One DoPut; with on_ack, one ack is awaited after each batch, else all come at the end."""
+        acks: list[dict[str, Any]] = []
         with remote_errors():
             writer, reader = self._flight.do_put(
                 flight.FlightDescriptor.for_command(command), schema, self._options
@@ -287,14 +303,15 @@ class FlightTransport:
             try:
                 for batch in batches:
                     writer.write_batch(batch)
-                    ack = json.loads(reader.read().to_pybytes())
-                    seqs.append(int(ack["seq"]))
-                    if on_ack is not None:
-                        on_ack(seqs[-1], int(ack["rows"]))
+                    if on_ack is not None:  # lockstep: the batch is durable before the next goes
+                        acks.append(json.loads(reader.read().to_pybytes()))
+                        on_ack(acks[-1])
                 writer.done_writing()
+                while (message := reader.read()) is not None:
+                    acks.append(json.loads(message.to_pybytes()))
             finally:
                 writer.close()
-        return seqs
+        return acks
 
     def delete(
         self,
@@ -328,17 +345,8 @@ class FlightTransport:
             where_document=where_document,
         )
         schema = pa.schema([pa.field(ID, pa.string())])
-        with remote_errors():
-            writer, reader = self._flight.do_put(
-                flight.FlightDescriptor.for_command(command), schema, self._options
-            )
-            try:
-                if ids is not None:
-                    writer.write_batch(pa.record_batch({ID: pa.array(ids, pa.string())}))
-                writer.done_writing()
-                ack = json.loads(reader.read().to_pybytes())
-            finally:
-                writer.close()
+        batches = [] if ids is None else [pa.record_batch({ID: pa.array(ids, pa.string())})]
+        (ack,) = self._put(command, schema, batches, None)
         return int(ack["deleted"])
 
     # Reads ----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ PUBLIC_KEY_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", 
 MIN_SECRET_BYTES = 32
 REQUIRED_CLAIMS = ("exp", "sub", "tenant", "databases", "role")
 SECRET_FILE = "auth_secret"
+VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class TokenVerifier:
         self.issuer = settings.auth_issuer or None
         self.leeway = float(settings.auth_leeway_seconds)
         self._keys = load_verification_keys(settings, self.algorithms, data_dir)
+        # token -> (principal, exp): a verified token stays valid until exp + leeway, so repeat
+        # calls skip the signature check (about 50 us of a 0.5 ms round trip)
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify_header(self, value: str | None) -> Principal:
         """The principal of an `authorization: Bearer <jwt>` header value."""
@@ -75,6 +79,9 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """The principal of a JWT, checked against the configured keys, algorithms and claims."""
+        cached = self._verified.get(token)
+        if cached is not None and time.time() <= cached[1] + self.leeway:
+            return cached[0]
         try:
             header = jwt.get_unverified_header(token)
             key = self._key_for(header)
@@ -91,7 +98,11 @@ class TokenVerifier:
             # TypeError/ValueError: pyjwt preparing a configured key for an allowed algorithm
             # that does not fit it (an ES256 token against an RSA key when both are configured)
             raise AuthenticationError(f"Invalid token: {exc}") from None
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, float(claims["exp"]))
+        return principal
 
     def _key_for(self, header: dict[str, Any]) -> Any:
         kid = header.get("kid")

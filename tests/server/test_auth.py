@@ -532,3 +532,16 @@ def test_a_token_whose_alg_does_not_fit_the_key_is_refused(
     for algorithm in ("ES256", "EdDSA"):
         refused_token(server.uri, token(_new_key(algorithm), algorithm))
     accepted(server.uri, token(rsa_key, "RS256"))  # and the server is fine
+
+
+def test_a_verified_token_is_cached_only_until_it_expires() -> None:
+    from flight_server.errors import AuthenticationError
+    from flight_server.gateway.auth import TokenVerifier
+
+    verifier = TokenVerifier(Settings(auth_secret=SECRET, auth_leeway_seconds=60))
+    token = hs256(exp=int(time.time()) - 5)  # expired, but inside the leeway
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # the second call is served from the cache
+    verifier.leeway = 0.0  # the same token, now past exp + leeway: the cache must not serve it
+    with pytest.raises(AuthenticationError, match="expired"):
+        verifier.verify(token)

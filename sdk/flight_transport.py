@@ -25,20 +25,15 @@ from flight_server.catalog.base import (
 )
 from flight_server.catalog.duckdb_support import page_params
 from flight_server.catalog.names import check_name_types
-from flight_server.collection_config import (
-    _hnsw_section,
-    resolve_configuration,
-    update_configuration,
-)
 from flight_server.config import Settings
-from flight_server.errors import ClosedError, FletchError, InvalidArgumentError
-from flight_server.executor.filters import INVALID_WHERE, validate_where, validate_where_document
+from flight_server.errors import ClosedError
 from flight_server.flight.errors import from_flight
 from flight_server.flight.protocol import GET_INCLUDE, QUERY_INCLUDE, request
 from flight_server.flight.results import split_query_results
 from flight_server.schema import EMBEDDING, ID, Op
 
 from .client import Client
+from .remote_args import check_configuration_type, filter_request, unencodable
 
 TOKEN_VARIABLE = "FLETCHDB_TOKEN"
 
@@ -50,39 +45,6 @@ def remote_errors() -> Iterator[None]:
         yield
     except (flight.FlightError, pa.ArrowException) as exc:
         raise from_flight(exc) from None
-
-
-# Local mode's checks of arguments the wire cannot carry as given -----------------------------------
-# The protocol refuses values of the wrong JSON type and JSON cannot carry NaN, infinities or
-# numpy scalars; where local mode raises its own error for such a value, these raise that error
-# (same class, same message) before anything is sent.
-def _check_configuration_type(configuration: Any) -> None:
-    if configuration is not None and not isinstance(configuration, dict):
-        _hnsw_section(configuration)  # raises local mode's error
-
-
-def _unencodable(action: str, args: dict[str, Any], exc: Exception) -> FletchError:
-    """Local mode's error for action arguments that are not JSON (NaN, numpy scalars)."""
-    configuration = args.get("configuration")
-    if action == "create_collection":
-        resolve_configuration(configuration, args.get("metadata"), Settings())
-    elif action == "modify_collection" and configuration:
-        update_configuration(resolve_configuration(None, None, Settings()), configuration)
-    return InvalidArgumentError(f"Expected a JSON-serializable dict: {exc}")
-
-
-def _filter_request(
-    where: dict[str, Any] | None, where_document: dict[str, Any] | None, /, **fields: Any
-) -> bytes:
-    """A request carrying filters; local mode's error for filter values that are not JSON."""
-    try:
-        return request(**fields)
-    except (TypeError, ValueError):
-        if where:
-            validate_where(where)
-        if where_document:
-            validate_where_document(where_document)
-        raise InvalidArgumentError(INVALID_WHERE) from None
 
 
 class FlightTransport:
@@ -126,7 +88,7 @@ class FlightTransport:
         try:
             body = request(**args)
         except (TypeError, ValueError) as exc:
-            raise _unencodable(action, args, exc) from None
+            raise unencodable(action, args, exc) from None
         with remote_errors():
             call = flight.Action(action, body)
             results = list(self._flight.do_action(call, self._options))
@@ -202,7 +164,7 @@ class FlightTransport:
         database: str,
     ) -> CollectionRecord:
         """Create (or get) a collection."""
-        _check_configuration_type(configuration)  # local mode checks it first, then the name
+        check_configuration_type(configuration)  # local mode checks it first, then the name
         check_name_types(collection=name)
         row = self.action(
             "create_collection",
@@ -244,7 +206,7 @@ class FlightTransport:
     ) -> CollectionRecord:
         """Rename, replace metadata, or change settable HNSW keys."""
         configuration = configuration or None  # as local mode: an empty one changes nothing
-        _check_configuration_type(configuration)
+        check_configuration_type(configuration)
         if name is not None:
             check_name_types(collection=name)
         row = self.action(
@@ -336,7 +298,7 @@ class FlightTransport:
         where: dict[str, Any] | None,
         where_document: dict[str, Any] | None,
     ) -> int:
-        command = _filter_request(
+        command = filter_request(
             where,
             where_document,
             op="delete",
@@ -365,7 +327,7 @@ class FlightTransport:
         columns: set[str],
     ) -> pa.Table:
         """Matching records in insertion order (a DoGet stream)."""
-        ticket = _filter_request(
+        ticket = filter_request(
             where,
             where_document,
             get={
@@ -394,7 +356,7 @@ class FlightTransport:
         queries = np.ascontiguousarray(embeddings, dtype=np.float32)
         if queries.ndim == 1:
             queries = queries.reshape(1, -1)
-        command = _filter_request(
+        command = filter_request(
             where,
             where_document,
             query={

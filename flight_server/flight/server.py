@@ -12,7 +12,14 @@ from types import FrameType
 from ..config import Settings
 from ..engine import Engine
 from ..errors import InvalidArgumentError
-from ..gateway.auth import ALL, HMAC_ALGORITHMS, TokenVerifier, hmac_secret, mint_token
+from ..gateway.auth import (
+    ALL,
+    HMAC_ALGORITHMS,
+    TokenVerifier,
+    hmac_secret,
+    mint_token,
+    read_setting_file,
+)
 from ..gateway.gateway import Gateway
 from .service import FlightService
 
@@ -84,12 +91,12 @@ def tls_options(settings: Settings) -> tuple[dict[str, object], str]:
         return {}, "grpc"
     if not settings.tls_key_file:
         raise InvalidArgumentError("tls_cert_file needs tls_key_file")
-    cert = Path(settings.tls_cert_file).read_bytes()
-    key = Path(settings.tls_key_file).read_bytes()
+    cert = read_setting_file(settings, "tls_cert_file").encode()
+    key = read_setting_file(settings, "tls_key_file").encode()
     options: dict[str, object] = {"tls_certificates": [(cert, key)]}
     if settings.tls_client_ca_file:
         options["verify_client"] = True
-        options["root_certificates"] = Path(settings.tls_client_ca_file).read_bytes()
+        options["root_certificates"] = read_setting_file(settings, "tls_client_ca_file").encode()
     return options, "grpc+tls"
 
 

@@ -157,11 +157,23 @@ def load_verification_keys(
         raise InvalidArgumentError(
             f"auth_public_key_file is required for {', '.join(algorithms)} (a PEM or JWKS file)"
         )
-    text = Path(path).read_text()
+    text = read_setting_file(settings, "auth_public_key_file")
     if text.lstrip().startswith("{"):
-        keyset = jwt.PyJWKSet.from_json(text)
+        try:
+            keyset = jwt.PyJWKSet.from_json(text)
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise InvalidArgumentError(f"auth_public_key_file {path!r}: {exc}") from None
         return {k.key_id: k.key for k in keyset.keys}
     return {None: text}
+
+
+def read_setting_file(settings: Settings, name: str) -> str:
+    """The text of the file a setting names; InvalidArgumentError naming both if unreadable."""
+    path = getattr(settings, name)
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidArgumentError(f"{name} {path!r} cannot be read: {exc}") from None
 
 
 def hmac_secret(settings: Settings, data_dir: Path | None) -> bytes:

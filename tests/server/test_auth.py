@@ -545,3 +545,12 @@ def test_a_verified_token_is_cached_only_until_it_expires() -> None:
     verifier.leeway = 0.0  # the same token, now past exp + leeway: the cache must not serve it
     with pytest.raises(AuthenticationError, match="expired"):
         verifier.verify(token)
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"keys": 5}', None])
+def test_an_unusable_public_key_file_is_refused_at_start(serve, tmp_path: Path, text) -> None:
+    path = tmp_path / "keys.json"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(InvalidArgumentError, match="auth_public_key_file"):
+        serve(auth_algorithms="RS256", auth_public_key_file=str(path))

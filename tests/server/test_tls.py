@@ -229,7 +229,15 @@ def test_incomplete_tls_settings_are_refused(serve, pki: Pki, files: dict[str, s
         serve(**values)
 
 
-def test_tls_files_are_read_at_start(serve, pki: Pki, tmp_path: Path) -> None:
+def test_an_unreadable_tls_file_is_refused_at_start_naming_it(
+    serve, pki: Pki, tmp_path: Path
+) -> None:
     missing = str(tmp_path / "nope.pem")
-    with pytest.raises(OSError):
+    with pytest.raises(InvalidArgumentError, match=r"tls_cert_file '.*nope\.pem' cannot be read"):
         serve(tls_cert_file=missing, tls_key_file=pki.files["server.key"])
+    with pytest.raises(InvalidArgumentError, match="tls_client_ca_file"):
+        serve(
+            tls_cert_file=pki.files["server.pem"],
+            tls_key_file=pki.files["server.key"],
+            tls_client_ca_file=missing,
+        )

@@ -109,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("auth_public_key_file", "", "PEM public key or JWKS file for RS256/ES256/EdDSA."),
     Setting("auth_audience", "", "Required exact `aud` claim (empty: tokens must carry none)."),
     Setting("auth_issuer", "", "Required exact `iss` claim (empty: not checked)."),
-    Setting("auth_leeway_seconds", 10.0, "Clock leeway for `exp`, `nbf` and `iat`."),
+    Setting("auth_leeway_seconds", 10.0, "Clock leeway for `exp`, `nbf` and `iat` (0 to 300)."),
     Setting("tls_cert_file", "", "PEM certificate chain: serve grpc+tls instead of grpc."),
     Setting("tls_key_file", "", "PEM private key of tls_cert_file."),
     Setting("tls_client_ca_file", "", "PEM CA bundle: require client certificates (mutual TLS)."),

@@ -28,6 +28,7 @@ MIN_SECRET_BYTES = 32
 REQUIRED_CLAIMS = ("exp", "sub", "tenant", "databases", "role")
 SECRET_FILE = "auth_secret"
 VERIFIED_CACHE_SIZE = 4096
+MAX_LEEWAY_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ class TokenVerifier:
         self.audience = settings.auth_audience or None
         self.issuer = settings.auth_issuer or None
         self.leeway = float(settings.auth_leeway_seconds)
+        if not 0 <= self.leeway <= MAX_LEEWAY_SECONDS:
+            raise InvalidArgumentError(
+                f"auth_leeway_seconds is {self.leeway:g}, outside 0..{MAX_LEEWAY_SECONDS} "
+                "(a small clock skew allowance, not a token lifetime)"
+            )
         self._keys = load_verification_keys(settings, self.algorithms, data_dir)
         # token -> (principal, exp): a verified token stays valid until exp + leeway, so repeat
         # calls skip the signature check (about 50 us of a 0.5 ms round trip)

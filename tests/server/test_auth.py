@@ -554,3 +554,9 @@ def test_an_unusable_public_key_file_is_refused_at_start(serve, tmp_path: Path, 
         path.write_text(text)
     with pytest.raises(InvalidArgumentError, match="auth_public_key_file"):
         serve(auth_algorithms="RS256", auth_public_key_file=str(path))
+
+
+@pytest.mark.parametrize("leeway", [-1, 301, 86400])
+def test_a_leeway_that_is_not_small_is_refused_at_start(serve, leeway: int) -> None:
+    with pytest.raises(InvalidArgumentError, match="auth_leeway_seconds"):
+        serve(auth_leeway_seconds=leeway)

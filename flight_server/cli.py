@@ -108,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
             auth=f"\n\nDevelopment token (admin of every tenant, 30 days):\n{token}"
             if token
             else ("\n\nAuthentication is OFF (insecure dev)." if settings.insecure_dev else ""),
-            token_arg=', token="<the token above>"' if token else "",
+            token_arg=f', token="{token}"' if token else "",
         ),
         flush=True,
     )

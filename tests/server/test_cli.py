@@ -279,10 +279,14 @@ def test_serve_prints_uri_and_token_answers_and_stops_on_sigterm(spawned, tmp_pa
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["tenant"] == "*" and claims["role"] == "admin"
 
+    quickstart, _ = lines.until(r"Ctrl-C stops the server", deadline)
+    code = "\n".join(line[2:] for line in quickstart.splitlines() if line.startswith("  "))
+    assert f'token="{token}"' in code
+    exec(compile(code, "the printed quickstart", "exec"), {})  # it runs as printed
     t = FlightTransport(uri.group(0), token)
     try:
         assert t.heartbeat() > 0
-        t.create_collection("docs", None, None, False, "default_tenant", "default_database")
+        assert t.get_collection("docs", "default_tenant", "default_database").dimension == 2
     finally:
         t.close()
     bad = FlightTransport(uri.group(0), None)

@@ -7,6 +7,7 @@ FlightClient that is closed after the test.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,18 @@ from flight_server.flight.server import Server, start_server
 from flight_server.gateway.auth import mint_token
 
 SECRET = "s" * 40  # an HS256 secret long enough for the server's minimum
+
+
+def wire_error(exc: BaseException) -> dict[str, Any]:
+    """The JSON body of a FletchDB error as a raw pyarrow client receives it."""
+    info = getattr(exc, "extra_info", None)
+    if info:
+        return dict(json.loads(info))
+    text = str(exc)
+    start = text.find('{"code"')
+    assert start >= 0, f"not a FletchDB error: {type(exc).__name__}: {text[:500]}"
+    body, _ = json.JSONDecoder().raw_decode(text, start)
+    return dict(body)
 
 
 def make_token(

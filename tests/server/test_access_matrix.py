@@ -26,6 +26,8 @@ import pytest
 from flight_server.flight.protocol import request
 from flight_server.gateway.policy import OPERATIONS
 
+from .conftest import wire_error
+
 OWNER = "acme"
 INTRUDER = "mallory"
 DIM = 4
@@ -322,18 +324,6 @@ def test_every_operation_has_a_row() -> None:
 
 
 # Outcomes --------------------------------------------------------------------------------------
-def wire_error(exc: BaseException) -> dict[str, Any]:
-    """The JSON body of a FletchDB error as a raw pyarrow client receives it."""
-    info = getattr(exc, "extra_info", None)
-    if info:
-        return dict(json.loads(info))
-    text = str(exc)
-    start = text.find('{"code"')
-    assert start >= 0, f"not a FletchDB error: {type(exc).__name__}: {text[:300]}"
-    body, _ = json.JSONDecoder().raw_decode(text, start)
-    return dict(body)
-
-
 @dataclass(frozen=True)
 class Outcome:
     ok: bool

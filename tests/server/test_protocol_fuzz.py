@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 from flight_server.errors import ERRORS_BY_CODE, FletchError, InvalidArgumentError
 from flight_server.flight import protocol
 
+from .conftest import wire_error
+
 DIM = 4
 MAX_REQUEST = 64 * 2**20
 INVALID_CODES = frozenset(
@@ -132,17 +134,6 @@ def inputs(templates: list[dict[str, Any]]) -> st.SearchStrategy[bytes]:
 
 
 # The oracle -----------------------------------------------------------------------------------
-def wire_error(exc: BaseException) -> dict[str, Any]:
-    info = getattr(exc, "extra_info", None)
-    if info:
-        return dict(json.loads(info))
-    text = str(exc)
-    start = text.find('{"code"')
-    assert start >= 0, f"not a FletchDB error: {type(exc).__name__}: {text[:500]}"
-    body, _ = json.JSONDecoder().raw_decode(text, start)
-    return dict(body)
-
-
 def local_verdict(parse: Callable[[bytes], Any], data: bytes) -> str | None:
     """None if the protocol parser accepts `data`, else its refusal message."""
     try:

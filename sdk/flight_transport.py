@@ -26,7 +26,7 @@ from flight_server.catalog.base import (
 from flight_server.catalog.duckdb_support import page_params
 from flight_server.catalog.names import check_name_types
 from flight_server.config import Settings
-from flight_server.errors import ClosedError
+from flight_server.errors import ClosedError, InvalidArgumentError
 from flight_server.flight.errors import from_flight
 from flight_server.flight.protocol import GET_INCLUDE, QUERY_INCLUDE, request
 from flight_server.flight.results import split_query_results
@@ -62,7 +62,7 @@ class FlightTransport:
         timeout: float | None = None,
     ) -> None:
         self.uri = uri
-        with remote_errors():
+        try:  # no connection is made here: a failure is the URI's or the certificates' fault
             self._client = flight.FlightClient(
                 uri,
                 tls_root_certs=tls_root_certs,
@@ -70,6 +70,11 @@ class FlightTransport:
                 private_key=private_key,
                 override_hostname=override_hostname,
             )
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"Cannot use {uri!r} as a FletchDB server address (expected grpc://host:port "
+                f"or grpc+tls://host:port): {exc}"
+            ) from None
         headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
         self._options = flight.FlightCallOptions(headers=headers, timeout=timeout)
         self._settings: Settings | None = None

@@ -22,3 +22,15 @@ def test_remote_round_trip(serve, mint, connect) -> None:
     assert col.get(where={"n": 2})["ids"] == ["b"]
     assert col.delete(where={"n": 1}) == {"deleted": 1}
     assert col.get()["ids"] == ["b", "c"]
+
+
+def test_a_bad_address_or_a_missing_server_is_a_clear_error() -> None:
+    import fletchdb
+    import pytest
+
+    from flight_server.errors import InvalidArgumentError, UnavailableError
+
+    with pytest.raises(InvalidArgumentError, match="expected grpc://host:port"):
+        fletchdb.FlightClient("nonsense://x", token="t")
+    with pytest.raises(UnavailableError, match="FletchDB server unavailable"):
+        fletchdb.FlightClient("grpc://127.0.0.1:1", token="t")  # port 1: nothing listens

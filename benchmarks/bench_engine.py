@@ -31,7 +31,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -153,24 +153,76 @@ def reopen(
     return float(result["max_rss_mib"])
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+@dataclass
+class Prepared:
+    """What every benchmark run starts from: settings, the report, the workload and its plan."""
+
+    overrides: dict[str, str]
+    settings: fletchdb.Settings
+    rep: Report
+    t_run: float
+    load_start: list[float]
+    wl: Any
+    rng: np.random.Generator
+    plan: Plan
+    batches: list[dict[str, Any]]
+    path: Path
+    cleanup: bool
+
+
+def prepare(args: argparse.Namespace) -> Prepared:
+    """Settings, workload, plan, write batches and the data directory of one run."""
     overrides = dict(args.settings)
-    settings = fletchdb.Settings(**overrides)
-    k, nq = args.k, args.queries
-    rep = Report()
+    settings = fletchdb.Settings(**overrides)  # (bench_flight: what the server resolves too)
     t_run = time.perf_counter()
     load_start = [round(x, 2) for x in os.getloadavg()]
-
     log(f"generating {args.n:,} x {args.dim} clustered vectors (seed {args.seed}) ...")
     wl = make_workload(args.n, args.dim, args.seed)
     rng = np.random.default_rng(args.seed + 1)
-    n = args.n
-    plan = make_plan(wl, rng, nq, k)
+    plan = make_plan(wl, rng, args.queries, args.k)
     batches = add_batches(wl, args.batch)
-
     path, cleanup = data_directory(args)
     log(f"data directory: {path}")
-    client = fletchdb.PersistentClient(path, settings=settings)
+    return Prepared(
+        overrides, settings, Report(), t_run, load_start, wl, rng, plan, batches, path, cleanup
+    )
+
+
+def summary(
+    args: argparse.Namespace, prep: Prepared, configuration: Any, **extra: Any
+) -> dict[str, Any]:
+    """The run's JSON: when, what, on which machine, with which settings, and every figure."""
+    params = {
+        "n": args.n,
+        "dim": args.dim,
+        "seed": args.seed,
+        "batch": args.batch,
+        "queries": args.queries,
+        "k": args.k,
+        "quick": args.quick,
+        **extra.pop("params", {}),
+        "path": str(prep.path),
+    }
+    return {
+        **extra,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": source_fingerprint(),
+        "machine": machine_info(),
+        "params": params,
+        "settings": prep.settings.as_dict(),
+        "setting_overrides": prep.overrides,
+        "collection_configuration": configuration,
+        "runtime_s": time.perf_counter() - prep.t_run,
+        "load_average_start": prep.load_start,
+        "results": [asdict(r) for r in prep.rep.rows],
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    prep = prepare(args)
+    rep, wl, plan, rng, path = prep.rep, prep.wl, prep.plan, prep.rng, prep.path
+    k, nq, n, overrides, batches = args.k, args.queries, args.n, prep.overrides, prep.batches
+    client = fletchdb.PersistentClient(path, settings=prep.settings)
     collection = client.create_collection(COLLECTION)
     configuration = collection.configuration
     session = phases.Session(collection, rep, wl, plan, k, nq)
@@ -206,30 +258,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         note=f"includes the generator and ground truth; reopened process {child_rss:.0f} MiB",
     )
 
-    if cleanup:
+    if prep.cleanup:
         shutil.rmtree(path, ignore_errors=True)
-    runtime = time.perf_counter() - t_run
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source": source_fingerprint(),
-        "machine": machine_info(),
-        "params": {
-            "n": n,
-            "dim": args.dim,
-            "seed": args.seed,
-            "batch": args.batch,
-            "queries": nq,
-            "k": k,
-            "quick": args.quick,
-            "path": str(path),
-        },
-        "settings": settings.as_dict(),
-        "setting_overrides": overrides,
-        "collection_configuration": configuration,
-        "runtime_s": runtime,
-        "load_average_start": load_start,
-        "results": [asdict(r) for r in rep.rows],
-    }
+    return summary(args, prep, configuration)
 
 
 def parse_setting(text: str) -> tuple[str, str]:

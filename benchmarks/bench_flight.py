@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import resource
 import secrets
 import shutil
 import sys
 import time
-from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +39,10 @@ for _folder in (ROOT, HERE):  # run from a checkout without installing; the sibl
 
 import fletchdb  # noqa: E402
 import phases  # noqa: E402
-from bench_engine import apply_quick, benchmark_parser, data_directory, dir_bytes  # noqa: E402
+from bench_engine import apply_quick, benchmark_parser, dir_bytes, prepare, summary  # noqa: E402
 from fletchdb.convert import to_write_batch  # noqa: E402
-from report import Report, log, machine_info, render, source_fingerprint, write_json  # noqa: E402
-from workload import COLLECTION, Plan, add_batches, make_plan, make_workload, recall  # noqa: E402
+from report import Report, log, render, write_json  # noqa: E402
+from workload import COLLECTION, Plan, recall  # noqa: E402
 
 from flight_server.gateway.auth import mint_token  # noqa: E402
 from flight_server.schema import Op  # noqa: E402
@@ -137,22 +134,9 @@ def restart(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    overrides = dict(args.settings)
-    settings = fletchdb.Settings(**overrides)  # what the server resolves (same environment)
-    k, nq = args.k, args.queries
-    rep = Report()
-    t_run = time.perf_counter()
-    load_start = [round(x, 2) for x in os.getloadavg()]
-
-    log(f"generating {args.n:,} x {args.dim} clustered vectors (seed {args.seed}) ...")
-    wl = make_workload(args.n, args.dim, args.seed)
-    rng = np.random.default_rng(args.seed + 1)
-    n = args.n
-    plan = make_plan(wl, rng, nq, k)
-    batches = add_batches(wl, args.batch)
-
-    path, cleanup = data_directory(args)
-    log(f"data directory: {path}")
+    prep = prepare(args)
+    rep, wl, plan, rng, path = prep.rep, prep.wl, prep.plan, prep.rng, prep.path
+    k, nq, n, overrides, batches = args.k, args.queries, args.n, prep.overrides, prep.batches
     secret = secrets.token_hex(32)
     server_settings = {**overrides, "auth_secret": secret}
     token = mint_token(secret.encode(), tenant="*", role="admin", databases="*", ttl_seconds=86400)
@@ -213,32 +197,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "MiB",
         note="includes the generator and ground truth",
     )
-    if cleanup:
+    if prep.cleanup:
         shutil.rmtree(path, ignore_errors=True)
         server_log.unlink(missing_ok=True)
-    return {
-        "title": "FletchDB Flight benchmark (server subprocess, client here)",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source": source_fingerprint(),
-        "machine": machine_info(),
-        "params": {
-            "n": n,
-            "dim": args.dim,
-            "seed": args.seed,
-            "batch": args.batch,
-            "queries": nq,
-            "k": k,
-            "quick": args.quick,
-            "ingest": args.ingest,
-            "path": str(path),
-        },
-        "settings": settings.as_dict(),
-        "setting_overrides": overrides,
-        "collection_configuration": configuration,
-        "runtime_s": time.perf_counter() - t_run,
-        "load_average_start": load_start,
-        "results": [asdict(r) for r in rep.rows],
-    }
+    return summary(
+        args,
+        prep,
+        configuration,
+        title="FletchDB Flight benchmark (server subprocess, client here)",
+        params={"ingest": args.ingest},
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

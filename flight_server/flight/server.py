@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+import pyarrow as pa
+
 from ..config import Settings
 from ..engine import Engine
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, UnavailableError
 from ..gateway.auth import (
     ALL,
     HMAC_ALGORITHMS,
@@ -73,10 +75,15 @@ def start_server(settings: Settings) -> Server:
     options, scheme = tls_options(settings)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     engine = Engine(data_dir, settings)
+    location = f"{scheme}://{host}:{settings.port}"
     try:
-        service = FlightService(
-            Gateway(engine, settings), f"{scheme}://{host}:{settings.port}", verifier, **options
-        )
+        service = FlightService(Gateway(engine, settings), location, verifier, **options)
+    except pa.ArrowException as exc:  # gRPC could not bind: the port is taken, or the address
+        engine.close()
+        raise UnavailableError(
+            f"Cannot serve at {location} (is the port in use, or the address not this "
+            f"machine's?): {exc}"
+        ) from None
     except BaseException:
         engine.close()
         raise

@@ -333,3 +333,15 @@ def test_boolean_settings_can_be_turned_off_by_flag(tmp_path: Path, monkeypatch)
     s = _resolve("serve", "--no-compaction-enabled", "--no-allow-reset")
     assert s.compaction_enabled is False and s.allow_reset is False  # the flag beats env
     assert _resolve("serve").allow_reset is True
+
+
+def test_a_port_in_use_is_a_clear_error_and_releases_the_directory(serve, tmp_path: Path) -> None:
+    from flight_server.engine import Engine
+    from flight_server.errors import UnavailableError
+    from flight_server.flight.server import start_server
+
+    taken = serve().service.port
+    second = tmp_path / "second"
+    with pytest.raises(UnavailableError, match=f"Cannot serve at grpc://127.0.0.1:{taken}"):
+        start_server(Settings(path=str(second), port=taken, auth_secret="s" * 40))
+    Engine(second, Settings(compaction_enabled=False)).close()  # DataDirLockedError if held

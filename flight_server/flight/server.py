@@ -20,6 +20,7 @@ from ..gateway.auth import (
     TokenVerifier,
     hmac_secret,
     mint_token,
+    parse_algorithms,
     read_setting_file,
 )
 from ..gateway.gateway import Gateway
@@ -111,7 +112,7 @@ def dev_token(settings: Settings, data_dir: Path) -> str | None:
     """An admin token for every tenant, when the server made its own HS256 secret (dev setup)."""
     if settings.insecure_dev or settings.auth_secret:
         return None
-    algorithms = [a.strip() for a in settings.auth_algorithms.split(",")]
+    algorithms = parse_algorithms(settings.auth_algorithms)
     if not set(algorithms) <= HMAC_ALGORITHMS:
         return None
     return mint_token(

@@ -7,7 +7,6 @@ when none is configured); HS256 secrets must be at least 32 bytes.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -255,8 +254,3 @@ def parse_ttl(text: str) -> float:
         raise InvalidArgumentError(
             f"ttl must be like 90, 30s, 15m, 1h or 7d, got {text!r}"
         ) from None
-
-
-def describe(principal: Principal) -> str:
-    """A short JSON description of a principal (for logs and the CLI)."""
-    return json.dumps(principal.__dict__, default=list)

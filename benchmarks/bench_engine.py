@@ -85,6 +85,18 @@ REOPEN_SNIPPET = textwrap.dedent(
 )
 
 
+def add_disk_size(rep: Report, path: Path, n: int, dim: int, more: str = "") -> None:
+    """The report row for the data directory's size, against the raw float32 vectors."""
+    size = dir_bytes(path)
+    raw = n * dim * 4
+    rep.add(
+        "disk size of data directory",
+        size / 2**20,
+        "MiB",
+        note=f"{size / raw:.2f}x the raw float32 vectors ({raw / 2**20:.0f} MiB){more}",
+    )
+
+
 def dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -240,15 +252,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     client.close()
 
     # 8. Footprint ------------------------------------------------------------------------
-    size = dir_bytes(path)
-    raw = n * args.dim * 4
-    rep.add(
-        "disk size of data directory",
-        size / 2**20,
-        "MiB",
-        note=f"{size / raw:.2f}x the raw float32 vectors ({raw / 2**20:.0f} MiB), "
-        f"{n - len(plan.deleted_rows):,} live records",
-    )
+    add_disk_size(rep, path, n, args.dim, f", {n - len(plan.deleted_rows):,} live records")
 
     child_rss = reopen(rep, path, plan, k, overrides, dead)  # 9
     rep.add(

@@ -39,7 +39,7 @@ for _folder in (ROOT, HERE):  # run from a checkout without installing; the sibl
 
 import fletchdb  # noqa: E402
 import phases  # noqa: E402
-from bench_engine import apply_quick, benchmark_parser, dir_bytes, prepare, summary  # noqa: E402
+from bench_engine import add_disk_size, apply_quick, benchmark_parser, prepare, summary  # noqa: E402
 from fletchdb.convert import to_write_batch  # noqa: E402
 from report import Report, log, render, write_json  # noqa: E402
 from workload import COLLECTION, Plan, recall  # noqa: E402
@@ -176,14 +176,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server.close()
 
     # 8. Footprint ------------------------------------------------------------------------
-    size = dir_bytes(path)
-    raw = n * args.dim * 4
-    rep.add(
-        "disk size of data directory",
-        size / 2**20,
-        "MiB",
-        note=f"{size / raw:.2f}x the raw float32 vectors ({raw / 2**20:.0f} MiB)",
-    )
+    add_disk_size(rep, path, n, args.dim)
     rep.add(
         "peak RSS, server process",
         rss_peak,

@@ -103,6 +103,34 @@ def merge_topk(
     return d, r
 
 
+def rerank(
+    queries: np.ndarray,
+    vectors: np.ndarray,
+    sq_norms: np.ndarray,
+    rows: np.ndarray,
+    k: int,
+    space: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k nearest of each query's candidate `rows` (-1 = none) by exact float32 distance.
+
+    The index may hold f16 or i8 vectors: its distances are approximations, so the candidates it
+    finds are scored again against the exact vectors (k x dim work per query, microseconds).
+    """
+    safe = np.maximum(rows, 0)
+    dots = np.einsum("qcd,qd->qc", vectors[safe], queries)
+    if space == "ip":
+        dist = 1.0 - dots
+    elif space == "cosine":
+        denom = np.sqrt(squared_norms(queries))[:, None] * np.sqrt(sq_norms[safe])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dist = 1.0 - np.where(denom > 0, dots / np.where(denom > 0, denom, 1), 0.0)
+    else:
+        dist = np.maximum(squared_norms(queries)[:, None] + sq_norms[safe] - 2.0 * dots, 0.0)
+    dist = np.where(rows >= 0, dist, np.inf).astype(np.float32)
+    order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(dist, order, 1), np.take_along_axis(rows, order, 1)
+
+
 def index_topk(
     index: Index,
     queries: np.ndarray,
@@ -111,10 +139,11 @@ def index_topk(
     start_count: int,
     ef: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(distances, labels) of the k nearest accepted labels per query from an HNSW index.
+    """(distances, labels) of at least k accepted labels per query from an HNSW index, nearest first.
 
     `accept(labels) -> bool mask` drops deleted, superseded or filtered-out records; the search
-    widens (x4) until every query has k accepted results or the whole index was asked.
+    widens (x4) until every query has k accepted results or the whole index was asked. Every
+    accepted label found is returned (padded with inf), for an exact re-rank to cut to k.
     """
     size = len(index)
     count = min(max(start_count, k), size)
@@ -132,5 +161,5 @@ def index_topk(
             break
         count = min(count * 4, size)
     dist = np.where(valid, dist, np.inf).astype(np.float32)
-    order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    order = np.argsort(dist, axis=1, kind="stable")
     return np.take_along_axis(dist, order, 1), np.take_along_axis(keys, order, 1)

@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "token":
             print(_token(args))
             return 0
+        if args.command in ("export", "import"):
+            return _transfer(args)
         return _serve(args)
     except (FletchError, OSError) as exc:
         print(f"fletchdb: error: {exc}", file=sys.stderr)
@@ -71,7 +73,33 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", default="fletchdb", help="Subject (who the token is for)")
     token.add_argument("--private-key", type=Path, help="PEM private key for RS256/ES256/EdDSA")
     token.add_argument("--kid", help="Key id to put in the token header")
+    _transfer_parsers(sub)
     return parser
+
+
+def _transfer_parsers(sub: Any) -> None:
+    """`fletchdb export` and `fletchdb import`: a collection to / from one Parquet file."""
+    export = sub.add_parser("export", help="Write a collection to a Parquet file (a backup)")
+    export.add_argument("collection", help="Name of the collection to export")
+    export.add_argument("file", type=Path, help="Parquet file to write (replaced if it exists)")
+    restore = sub.add_parser("import", help="Create a collection from an exported Parquet file")
+    restore.add_argument("file", type=Path, help="Parquet file written by fletchdb export")
+    restore.add_argument("--name", help="Name of the new collection (default: the exported one)")
+    for p in (export, restore):
+        where = p.add_mutually_exclusive_group(required=True)
+        where.add_argument("--path", type=Path, default=argparse.SUPPRESS, help="Data directory")
+        where.add_argument("--uri", help="Server address, grpc://host:port or grpc+tls://...")
+        p.add_argument("--token", help="JWT for --uri (default: $FLETCHDB_TOKEN)")
+        p.add_argument("--tls-root-certs", type=Path, help="PEM CA bundle for grpc+tls://")
+        p.add_argument("--tenant", dest="scope_tenant", default="default_tenant")
+        p.add_argument("--database", dest="scope_database", default="default_database")
+        p.add_argument("--batch-size", type=int, help="Records per batch (default: settings)")
+        p.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Progress bar on stderr (default: when stderr is a terminal)",
+        )
 
 
 def resolve_settings(args: argparse.Namespace) -> Settings:
@@ -113,6 +141,27 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     serve_forever(server)
+    return 0
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    import fletchdb
+
+    scope = {"tenant": args.scope_tenant, "database": args.scope_database}
+    if args.uri is not None:
+        certs = args.tls_root_certs.read_bytes() if args.tls_root_certs else None
+        client = fletchdb.FlightClient(args.uri, args.token, tls_root_certs=certs, **scope)
+    else:
+        client = fletchdb.PersistentClient(args.path, resolve_settings(args), **scope)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    options = {"progress": progress, "batch_size": args.batch_size}
+    with client:
+        if args.command == "export":
+            n = client.export_collection(args.collection, args.file, **options)
+            print(f"exported {n} records of {args.collection} to {args.file}")
+        else:
+            collection = client.import_collection(args.file, args.name, **options)
+            print(f"imported {collection.count()} records into {collection.name}")
     return 0
 
 

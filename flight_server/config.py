@@ -39,6 +39,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_n_results", 10_000, "n_results of one query.", True),
     Setting("max_get_limit", 1_000_000, "limit of one get.", True),
     Setting("max_query_embeddings", 10_000, "Query embeddings in one query request.", True),
+    Setting("max_searches", 100, "Searches in one collection.search request.", True),
+    Setting(
+        "max_search_ranks", 16, "Rankers (Knn, Bm25, Rrf) in one search's rank expression.", True
+    ),
+    Setting("max_text_query_terms", 64, "Distinct terms in one Bm25 text query.", True),
+    Setting("max_sql_result_rows", 1_000_000, "Rows of one client.sql result.", True),
+    Setting("max_sql_result_bytes", 256 * 2**20, "Arrow bytes of one client.sql result.", True),
+    Setting(
+        "sql_timeout_seconds",
+        30.0,
+        "Seconds one client.sql query may run before it is interrupted (0 = no limit).",
+        True,
+    ),
+    Setting(
+        "max_sql_memory_bytes",
+        1 * 2**30,
+        "DuckDB memory one client.sql query may use (its sandbox database's memory_limit).",
+        True,
+    ),
     # Limits the gateway enforces for remote callers (the server's quotas).
     Setting(
         "max_stream_bytes", 16 * 2**30, "Bytes of Arrow data in one DoPut/DoExchange stream.", True
@@ -76,6 +95,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("compaction_enabled", True, "Run the background compactor thread."),
     Setting("wal_segment_bytes", 64 * 2**20, "Size at which a write-ahead-log segment is rolled."),
     Setting(
+        "transfer_batch_rows",
+        20_000,
+        "Records per batch when ingesting a table or exporting a collection (capped by "
+        "max_batch_rows); each ingest batch is one atomic write.",
+    ),
+    Setting(
         "exact_search_max_rows",
         4096,
         "Versions with at most this many records are searched exactly, not through HNSW.",
@@ -90,7 +115,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hnsw_m", 16, "Default HNSW connectivity (Chroma's hnsw:M)."),
     Setting("hnsw_construction_ef", 100, "Default HNSW expansion at build time."),
     Setting("hnsw_search_ef", 100, "Default HNSW expansion at query time."),
-    Setting("hnsw_dtype", "f32", "Default vector quantization in the index: f32, f16 or i8."),
+    Setting(
+        "hnsw_dtype",
+        "f16",
+        "Default vector quantization in the index: f16, f32 or i8. Index hits are re-ranked "
+        "with exact float32 distances, so f16 (half the memory, faster builds and searches) "
+        "returns Chroma's distances.",
+    ),
     # Server (single-node Flight gateway) settings.
     Setting("path", "./fletchdb_data", "Data directory the server serves."),
     Setting("host", "127.0.0.1", "Address the Flight server binds."),

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,13 @@ from .executor.filters import (
     validate_where_document,
 )
 from .executor.reader import DISTANCE, Executor
+from .executor.search_plan import parse_plan
+from .executor.sql import Params, SqlSandbox, resolve_tables
+from .executor.text_search import SearchRunner
 from .query_args import query_matrix
 from .recovery import OpenCollection, lock_data_dir, open_collection, subdirs, unlock_data_dir
 from .schema import EMBEDDING, ID, Op
+from .transfer import export_reader
 from .validate import validate_write_batch
 from .versions import LocalVersionStore
 from .wal import LocalLogStore
@@ -72,6 +77,7 @@ class Engine:
         self.logs = LocalLogStore(self.path / "wal", segment_bytes=self.settings.wal_segment_bytes)
         self.versions = LocalVersionStore(self.path / "versions")
         self.executor = Executor(self.settings)
+        self.sql_sandbox = SqlSandbox(self.settings)
         self._open: dict[str, OpenCollection] = {}
         self._open_lock = threading.Lock()
         self._closed = False
@@ -97,6 +103,7 @@ class Engine:
             self._open.clear()
         self.logs.close()
         self.executor.close()
+        self.sql_sandbox.close()
         self.catalog.close()
         unlock_data_dir(self._lock_file)
         if self.ephemeral:
@@ -294,6 +301,22 @@ class Engine:
             self.compactor.nudge()
         return seq
 
+    def write_stream(
+        self,
+        collection_id: str,
+        op: Op,
+        batches: Iterable[pa.RecordBatch],
+        schema: pa.Schema | None = None,
+        on_ack: Callable[[int, int], None] | None = None,
+    ) -> list[int]:
+        """Write batches in order, each one atomic write; on_ack(seq, rows) as each is visible."""
+        seqs = []
+        for batch in batches:
+            seqs.append(self.write(collection_id, op, batch))
+            if on_ack is not None:
+                on_ack(seqs[-1], batch.num_rows)
+        return seqs
+
     def delete(
         self,
         collection_id: str,
@@ -368,6 +391,24 @@ class Engine:
             snap, queries, n_results, rows, hnsw["space"], hnsw["ef_search"], _columns(columns)
         )
 
+    def search(self, collection_id: str, searches: list[dict[str, Any]]) -> list[pa.Table]:
+        """Run search plans (docs/search.md) on one snapshot: per plan, a table with `score`."""
+        handle = self.collection(collection_id)
+        if not isinstance(searches, list):
+            raise InvalidArgumentError(
+                f"Expected a list of searches, got {type(searches).__name__}"
+            )
+        if len(searches) > self.settings.max_searches:
+            raise QuotaError("max_searches", len(searches), self.settings.max_searches, "Searches")
+        plans = [parse_plan(s, handle.record.dimension, self.settings) for s in searches]
+        for plan in plans:
+            self._validate_filters(plan.where, plan.where_document)
+        hnsw = handle.record.configuration["hnsw"]
+        runner = SearchRunner(
+            self.executor, handle.state.snapshot(), hnsw["space"], hnsw["ef_search"]
+        )
+        return [runner.run(plan) for plan in plans]
+
     def _validate_filters(
         self, where: dict[str, Any] | None, where_document: dict[str, Any] | None
     ) -> None:
@@ -385,6 +426,32 @@ class Engine:
         while self.compactor.run_once(handle):
             built += 1
         return built
+
+    def export(self, collection_id: str, batch_rows: int | None = None) -> pa.RecordBatchReader:
+        """Every live record of one snapshot, in insertion order, in batches (see transfer.py)."""
+        handle = self.collection(collection_id)
+        maximum = self.settings.max_batch_rows
+        if isinstance(batch_rows, int) and batch_rows > maximum:
+            raise QuotaError("max_batch_rows", batch_rows, maximum, "batch_rows of the export")
+        rows = min(self.settings.transfer_batch_rows, maximum) if batch_rows is None else batch_rows
+        return export_reader(handle.state.snapshot(), handle.record, rows, VERSION)
+
+    def sql(
+        self,
+        query: str,
+        params: Params = None,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+    ) -> pa.Table:
+        """One read-only DuckDB SELECT over the collections of a database as tables (docs/sql.md)."""
+        self._check_open()
+        check_name_types(tenant=tenant, database=database)
+        self.catalog.get_database(database, tenant)
+        return self.sql_sandbox.run(
+            query,
+            params,
+            lambda names: resolve_tables(self.catalog, self.collection, tenant, database, names),
+        )
 
     def stats(self, collection_id: str) -> dict[str, Any]:
         """Version number, log offset, tail size and record count of a collection."""

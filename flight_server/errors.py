@@ -175,6 +175,15 @@ class ClosedError(FletchError):
     status = "FAILED_PRECONDITION"
 
 
+# ImportError too, so `except ImportError` works; FletchError.name() comes first in the MRO.
+class MissingDependencyError(FletchError, ImportError):  # type: ignore[misc]
+    """An optional package a call needs is not installed; the message names the extra to install."""
+
+    code = "missing_dependency"
+    chroma_name = "InternalError"
+    status = "FAILED_PRECONDITION"
+
+
 # Defined here, not derived by introspection, so that adding a class without a row is a visible diff
 # (tests/unit/test_errors.py checks that every subclass has one).
 ERROR_TABLE: tuple[type[FletchError], ...] = (
@@ -196,6 +205,7 @@ ERROR_TABLE: tuple[type[FletchError], ...] = (
     CorruptLogError,
     VersionConflictError,
     ClosedError,
+    MissingDependencyError,
 )
 
 ERRORS_BY_CODE: dict[str, type[FletchError]] = {cls.code: cls for cls in ERROR_TABLE}

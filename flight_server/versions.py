@@ -1,7 +1,8 @@
 """Immutable index versions: how they are written (crash-safe) and loaded for reading (mmap).
 
 A version is a folder `<root>/<collection_id>/<name>/` holding `records.arrow` (an Arrow IPC file:
-the record table sorted by label) and, once vectors exist, `index.usearch`. It is written under a
+the record table sorted by label), `docgrams.arrow` and `fts.arrow` (the `$contains` trigram index
+and the full-text postings) and, once vectors exist, `index.usearch`. It is written under a
 temporary name, every file fsynced, then renamed into place and the parent fsynced, so a crash
 leaves either no folder or a complete one. Storage goes through `pyarrow.fs`; fsync and rename use
 the OS directly because `pyarrow.fs` exposes neither.
@@ -27,6 +28,7 @@ from .schema import DOCUMENT, EMBEDDING, ID, LABEL, empty_records
 RECORDS_FILE = "records.arrow"
 INDEX_FILE = "index.usearch"
 DOC_INDEX_FILE = "docgrams.arrow"
+FTS_FILE = "fts.arrow"  # full-text postings (term, row, tf), see executor/fts_index.py
 TEMP_PREFIX = ".tmp-"
 POS = "_pos"
 
@@ -45,11 +47,14 @@ class Version:
         records: pa.Table,
         index: Index | None,
         doc_grams: pa.Table | None = None,
+        fts: pa.Table | None = None,
     ) -> None:
         self.record = record
         self.records = records
         self.index = index
         self._doc_grams = doc_grams
+        self.fts = fts  # None for a version written before full-text tables existed
+        self.cache: dict[str, Any] = {}  # objects derived from the files, built on first use
         self._doc_index: DocIndex | None = None
         self.labels = _numpy(records[LABEL], np.uint64)
         self._id_rows: dict[str, int] | None = None
@@ -140,6 +145,7 @@ class VersionStore(ABC):
         records: pa.Table,
         index: Index | None,
         doc_grams: pa.Table | None = None,
+        fts: pa.Table | None = None,
     ) -> str:
         """Durably write a new version under a fresh name and return that name."""
 
@@ -181,6 +187,7 @@ class LocalVersionStore(VersionStore):
         records: pa.Table,
         index: Index | None,
         doc_grams: pa.Table | None = None,
+        fts: pa.Table | None = None,
     ) -> str:
         name = uuid.uuid4().hex
         tmp, final = self._dir(collection_id, TEMP_PREFIX + name), self._dir(collection_id, name)
@@ -188,6 +195,8 @@ class LocalVersionStore(VersionStore):
         self._write_table(f"{tmp}/{RECORDS_FILE}", records)
         if doc_grams is not None:
             self._write_table(f"{tmp}/{DOC_INDEX_FILE}", doc_grams)
+        if fts is not None:
+            self._write_table(f"{tmp}/{FTS_FILE}", fts)
         if index is not None:
             index.save(f"{tmp}/{INDEX_FILE}")
             _fsync_path(f"{tmp}/{INDEX_FILE}")
@@ -203,7 +212,9 @@ class LocalVersionStore(VersionStore):
         index = Index.restore(index_file, view=True) if os.path.exists(index_file) else None
         grams_file = f"{folder}/{DOC_INDEX_FILE}"
         doc_grams = _read_table(grams_file) if os.path.exists(grams_file) else None
-        return Version(record, records, index, doc_grams)
+        fts_file = f"{folder}/{FTS_FILE}"
+        fts = _read_table(fts_file) if os.path.exists(fts_file) else None
+        return Version(record, records, index, doc_grams, fts)
 
     def _write_table(self, path: str, table: pa.Table) -> None:
         with self.fs.open_output_stream(path) as sink:

@@ -16,8 +16,11 @@ from .errors import (
     UniqueConstraintError,
 )
 from .flight_transport import FlightClient
+from .search import Bm25, K, Key, Knn, Rrf, Search
+from .search_result import SearchResult
 
 __all__ = [
+    "Bm25",
     "Client",
     "ChromaError",
     "Collection",
@@ -28,8 +31,14 @@ __all__ = [
     "FlightClient",
     "InvalidArgumentError",
     "InvalidDimensionException",
+    "K",
+    "Key",
+    "Knn",
     "NotFoundError",
     "PersistentClient",
+    "Rrf",
+    "Search",
+    "SearchResult",
     "Settings",
     "UniqueConstraintError",
     "__version__",

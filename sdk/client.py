@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from flight_server.catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord
 from flight_server.config import Settings
 from flight_server.engine import VERSION, Engine
@@ -14,7 +16,14 @@ from flight_server.errors import InvalidArgumentError
 from flight_server.schema import Op
 
 from .collection import Collection, EmbeddingFunction, check_collection_metadata
+from .sql import SqlParams, sql_params
+from .transfer import export_collection, import_collection
 from .transport import Transport
+from .utils.embedding_functions import DefaultEmbeddingFunction
+
+# Chroma's default argument: documents and query texts without embeddings use all-MiniLM-L6-v2
+# (the `embeddings` extra); pass embedding_function=None for a collection with no function.
+DEFAULT_EMBEDDING_FUNCTION = DefaultEmbeddingFunction()
 
 
 class Client:
@@ -111,7 +120,7 @@ class Client:
         name: str,
         configuration: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
-        embedding_function: EmbeddingFunction | None = None,
+        embedding_function: EmbeddingFunction | None = DEFAULT_EMBEDDING_FUNCTION,
         get_or_create: bool = False,
         **_: Any,
     ) -> Collection:
@@ -123,7 +132,10 @@ class Client:
         return Collection(self._transport, record, embedding_function)
 
     def get_collection(
-        self, name: str, embedding_function: EmbeddingFunction | None = None, **_: Any
+        self,
+        name: str,
+        embedding_function: EmbeddingFunction | None = DEFAULT_EMBEDDING_FUNCTION,
+        **_: Any,
     ) -> Collection:
         """An existing collection (NotFoundError when missing)."""
         record = self._transport.get_collection(name, self.tenant, self.database)
@@ -134,7 +146,7 @@ class Client:
         name: str,
         configuration: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
-        embedding_function: EmbeddingFunction | None = None,
+        embedding_function: EmbeddingFunction | None = DEFAULT_EMBEDDING_FUNCTION,
         **_: Any,
     ) -> Collection:
         """The collection of that name, created if missing."""
@@ -147,7 +159,7 @@ class Client:
     ) -> list[Collection]:
         """Collections of the current database in creation order."""
         records = self._transport.list_collections(self.tenant, self.database, limit, offset)
-        return [Collection(self._transport, r, None) for r in records]
+        return [Collection(self._transport, r, DEFAULT_EMBEDDING_FUNCTION) for r in records]
 
     def count_collections(self) -> int:
         """Number of collections in the current database."""
@@ -156,6 +168,40 @@ class Client:
     def delete_collection(self, name: str) -> None:
         """Delete a collection and its data."""
         self._transport.delete_collection(name, self.tenant, self.database)
+
+    def sql(self, query: str, params: SqlParams = None) -> pa.Table:
+        """One read-only DuckDB SELECT over the current database's collections (docs/sql.md).
+
+        Each collection is a table of its name: id, document, embedding FLOAT[dim] and one column
+        per metadata key; every acknowledged write is seen. `params` fill `?`/`$1` (a list) or
+        `$name` (a dict) placeholders. Returns a pyarrow.Table (`polars.from_arrow(t)`,
+        `t.to_pandas()`).
+        """
+        return self._transport.sql(query, sql_params(query, params), self.tenant, self.database)
+
+    # Backups (sdk/transfer.py, docs/dataframes.md) -------------------------------------
+    def export_collection(
+        self,
+        name: str,
+        path: str | Path,
+        *,
+        progress: bool | None = None,
+        batch_size: int | None = None,
+    ) -> int:
+        """Write every live record of a collection (one snapshot) to a Parquet file; the count."""
+        collection = self.get_collection(name)
+        return export_collection(collection, path, progress=progress, batch_size=batch_size)
+
+    def import_collection(
+        self,
+        path: str | Path,
+        name: str | None = None,
+        *,
+        progress: bool | None = None,
+        batch_size: int | None = None,
+    ) -> Collection:
+        """Create a collection from an exported Parquet file (under `name`, if given)."""
+        return import_collection(self, path, name, progress=progress, batch_size=batch_size)
 
 
 def _database_dict(record: DatabaseRecord) -> dict[str, str]:

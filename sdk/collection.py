@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from flight_server.catalog.base import CollectionRecord
 from flight_server.errors import InvalidArgumentError
@@ -14,6 +14,8 @@ from flight_server.executor.filters import (
 from flight_server.schema import Op
 
 from .convert import _metadata_arrays, normalize_embeddings, to_write_batch
+from .frames import GetResult, QueryResult
+from .ingest import is_table_input, write_table
 from .results import (
     get_result,
     query_result,
@@ -21,13 +23,9 @@ from .results import (
     validate_limit_offset,
     validate_n_results,
 )
+from .search_result import SearchResult, run_searches
 from .transport import Transport
-
-
-class EmbeddingFunction(Protocol):
-    """Chroma's embedding function protocol: documents in, one embedding per document out."""
-
-    def __call__(self, input: list[str]) -> Any: ...
+from .utils.embedding_functions import EmbeddingFunction, embed_texts
 
 
 class Collection:
@@ -94,10 +92,15 @@ class Collection:
         embeddings: Any = None,
         metadatas: Any = None,
         documents: Any = None,
-        **_: Any,
+        **options: Any,
     ) -> None:
-        """Add records; ids that already exist are ignored (as Chroma)."""
-        self._write(Op.ADD, ids, embeddings, metadatas, documents)
+        """Add records; ids that already exist are ignored (as Chroma).
+
+        `ids` may instead be one table (Arrow, Polars, pandas, a Parquet path or an Arrow stream)
+        with columns id, embedding, document and metadata keys; options progress= and
+        batch_size= (docs/dataframes.md). The same holds for upsert and update.
+        """
+        self._write(Op.ADD, ids, embeddings, metadatas, documents, **options)
 
     def upsert(
         self,
@@ -105,10 +108,10 @@ class Collection:
         embeddings: Any = None,
         metadatas: Any = None,
         documents: Any = None,
-        **_: Any,
+        **options: Any,
     ) -> None:
         """Add new records and update existing ones."""
-        self._write(Op.UPSERT, ids, embeddings, metadatas, documents)
+        self._write(Op.UPSERT, ids, embeddings, metadatas, documents, **options)
 
     def update(
         self,
@@ -116,29 +119,32 @@ class Collection:
         embeddings: Any = None,
         metadatas: Any = None,
         documents: Any = None,
-        **_: Any,
+        **options: Any,
     ) -> None:
         """Update existing records (missing ids are ignored); metadata keys merge, None removes one."""
-        self._write(Op.UPDATE, ids, embeddings, metadatas, documents)
+        self._write(Op.UPDATE, ids, embeddings, metadatas, documents, **options)
 
-    def _write(self, op: Op, ids: Any, embeddings: Any, metadatas: Any, documents: Any) -> None:
+    def _write(
+        self, op: Op, ids: Any, embeddings: Any, metadatas: Any, documents: Any, **options: Any
+    ) -> None:
+        if is_table_input(ids):  # a table, DataFrame, Parquet path or Arrow stream (ingest.py)
+            others = {"embeddings": embeddings, "metadatas": metadatas, "documents": documents}
+            embed = self._embed if op != Op.UPDATE or self._embedding_function else None
+            write_table(self._transport, self.id, op, ids, embed=embed, others=others, **options)
+            return
         # update re-embeds changed documents only when there is a function to do it (as Chroma)
         if (
             embeddings is None
             and documents is not None
             and (op != Op.UPDATE or self._embedding_function)
         ):
-            embeddings = self._embed(documents)
+            embeddings = self._embed(documents, op_name=op.name.lower())
         batch = to_write_batch(op, ids, embeddings, metadatas, documents)
         self._transport.write(self.id, op, batch)
 
-    def _embed(self, texts: Any) -> Any:
-        if self._embedding_function is None:
-            raise InvalidArgumentError(
-                "You must provide embeddings, or an embedding_function to compute them from documents/texts"
-            )
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        return self._embedding_function(texts)
+    def _embed(self, texts: Any, query: bool = False, op_name: str = "add") -> Any:
+        """Texts embedded by the collection's function (utils/embedding_functions.py)."""
+        return embed_texts(self._embedding_function, texts, query=query, op_name=op_name)
 
     def delete(
         self,
@@ -167,7 +173,7 @@ class Collection:
         offset: int | None = None,
         where_document: dict[str, Any] | None = None,
         include: list[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> GetResult:
         """Records by ids and/or filters, in insertion order, as Chroma's GetResult."""
         include = validate_include(include, for_query=False)
         limit, offset = validate_limit_offset(limit, offset)
@@ -177,7 +183,7 @@ class Collection:
         )
         return get_result(table, include)
 
-    def peek(self, limit: int = 10) -> dict[str, Any]:
+    def peek(self, limit: int = 10) -> GetResult:
         """The first `limit` records, with embeddings."""
         return self.get(limit=limit, include=["metadatas", "documents", "embeddings"])
 
@@ -191,7 +197,7 @@ class Collection:
         include: list[str] | None = None,
         ids: Any = None,
         **_: Any,
-    ) -> dict[str, Any]:
+    ) -> QueryResult:
         """The n_results nearest records per query, as Chroma's QueryResult."""
         # Chroma's query checks no data loader ("data" comes back None) and prefers embeddings
         include = validate_include(include, for_query=True, has_data_loader=True)
@@ -201,13 +207,17 @@ class Collection:
                 "At least one of one of embeddings, documents, images, uris must be provided in query."
             )
         if query_embeddings is None:
-            query_embeddings = self._embed(query_texts)
+            query_embeddings = self._embed(query_texts, query=True, op_name="query")
         embeddings = normalize_embeddings(query_embeddings)
         id_list = _ids_and_filters(ids, where, where_document, "query", self._max_depth())
         tables = self._transport.query(
             self.id, embeddings, n_results, where, where_document, id_list, set(include)
         )
         return query_result(tables, include)
+
+    def search(self, searches: Any) -> SearchResult:
+        """Chroma's Search API: a Search or a list of them, ranked by Knn, Bm25 or Rrf."""
+        return run_searches(self._transport, self.id, searches, self._embed)
 
     def modify(
         self,

@@ -76,7 +76,12 @@ class FlightTransport:
                 f"or grpc+tls://host:port): {exc}"
             ) from None
         headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
-        self._options = flight.FlightCallOptions(headers=headers, timeout=timeout)
+        # results are realigned to 64 bytes as they arrive (once), so Polars and numpy take the
+        # buffers zero-copy; Flight delivers them at arbitrary 8-byte offsets
+        aligned = pa.ipc.IpcReadOptions(ensure_alignment=pa.ipc.Alignment.At64Byte)
+        self._options = flight.FlightCallOptions(
+            headers=headers, timeout=timeout, read_options=aligned
+        )
         self._settings: Settings | None = None
         self._closed = False
 
@@ -387,6 +392,33 @@ class FlightTransport:
                 table = reader.read_all()
         return split_query_results(table, len(queries))
 
+    def export(self, collection_id: str, batch_rows: int | None = None) -> pa.RecordBatchReader:
+        """Every live record of one server-side snapshot, streamed batch by batch (DoGet)."""
+        ticket = request(export={"collection_id": collection_id, "batch_rows": batch_rows})
+        with remote_errors():
+            stream = self._flight.do_get(flight.Ticket(ticket), self._options)
+            schema = stream.schema
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            with remote_errors():
+                while True:
+                    try:
+                        chunk = stream.read_chunk()
+                    except StopIteration:
+                        return
+                    if chunk.data is not None:
+                        yield chunk.data
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
+    def search(self, collection_id: str, searches: list[dict[str, Any]]) -> list[pa.Table]:
+        """Search plans (docs/search.md) in one DoGet; one result table per plan."""
+        try:
+            ticket = request(search={"collection_id": collection_id, "searches": searches})
+        except (TypeError, ValueError) as exc:
+            raise unencodable("search", {"searches": searches}, exc) from None
+        return split_query_results(self._read(ticket), len(searches))
+
     def compact(self, collection_id: str) -> int:
         """Index the log tail now; versions built."""
         return int(self.action("compact", collection_id=collection_id)["versions_built"])
@@ -394,6 +426,21 @@ class FlightTransport:
     def stats(self, collection_id: str) -> dict[str, Any]:
         """Version, log offset, tail size and record count."""
         return dict(self.action("stats", collection_id=collection_id))
+
+    def sql(
+        self,
+        query: str,
+        params: list[Any] | tuple[Any, ...] | dict[str, Any] | None,
+        tenant: str,
+        database: str,
+    ) -> pa.Table:
+        """One read-only SELECT over a database's collections (a DoGet sql ticket, streamed)."""
+        body = {"query": query, "params": params, "tenant": tenant, "database": database}
+        try:
+            ticket = request(sql=body)
+        except (TypeError, ValueError) as exc:
+            raise unencodable("sql", body, exc) from None
+        return self._read(ticket)
 
 
 def FlightClient(  # noqa: N802 - a factory named like Chroma's clients

@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 from flight_server.errors import InternalError, InvalidArgumentError, QuotaError
 from flight_server.schema import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
 
+from .frames import GetResult, QueryResult
+
 INCLUDE_ITEMS = ("documents", "embeddings", "metadatas", "distances", "uris", "data")
 GET_INCLUDE_DEFAULT = ("metadatas", "documents")
 QUERY_INCLUDE_DEFAULT = ("metadatas", "documents", "distances")
@@ -116,10 +118,10 @@ def metadatas_from_table(table: Records) -> list[dict[str, Any] | None]:
     return out
 
 
-def get_result(table: Records, include: Sequence[str]) -> dict[str, Any]:
-    """chromadb's GetResult dict for one record table."""
+def get_result(table: Records, include: Sequence[str]) -> GetResult:
+    """chromadb's GetResult dict for one record table (also .to_arrow/.to_polars/.to_pandas)."""
     n = table.num_rows
-    return {
+    fields = {
         "ids": _array(table.column(ID)).to_pylist(),
         "embeddings": embeddings_array(table) if "embeddings" in include else None,
         "documents": _documents(table) if "documents" in include else None,
@@ -128,15 +130,16 @@ def get_result(table: Records, include: Sequence[str]) -> dict[str, Any]:
         "data": None,
         "metadatas": metadatas_from_table(table) if "metadatas" in include else None,
     }
+    return GetResult(fields, table, include)
 
 
-def query_result(tables: Sequence[Records], include: Sequence[str]) -> dict[str, Any]:
+def query_result(tables: Sequence[Records], include: Sequence[str]) -> QueryResult:
     """chromadb's QueryResult dict: one record table per query embedding, nearest first."""
 
     def per_query(field: str, build: Any) -> list[Any] | None:
         return [build(t) for t in tables] if field in include else None
 
-    return {
+    fields = {
         "ids": [_array(t.column(ID)).to_pylist() for t in tables],
         "embeddings": per_query("embeddings", embeddings_array),
         "documents": per_query("documents", _documents),
@@ -146,6 +149,7 @@ def query_result(tables: Sequence[Records], include: Sequence[str]) -> dict[str,
         "metadatas": per_query("metadatas", metadatas_from_table),
         "distances": per_query("distances", _distances),
     }
+    return QueryResult(fields, tables, include)
 
 
 def embeddings_array(table: Records) -> np.ndarray:

@@ -6,6 +6,7 @@ network. Arguments and results are Arrow and plain Python, so both sides stay co
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import numpy as np
@@ -56,6 +57,14 @@ class Transport(Protocol):
     ) -> CollectionRecord: ...
     def delete_collection(self, name: str, tenant: str, database: str) -> None: ...
     def write(self, collection_id: str, op: Op, batch: pa.RecordBatch) -> int: ...
+    def write_stream(
+        self,
+        collection_id: str,
+        op: Op,
+        batches: Iterable[pa.RecordBatch],
+        schema: pa.Schema,
+        on_ack: Callable[[int, int], None] | None = None,
+    ) -> list[int]: ...  # each batch one atomic write, in order; on_ack(seq, rows) per batch
     def delete(
         self,
         collection_id: str,
@@ -84,5 +93,18 @@ class Transport(Protocol):
         ids: list[str] | None,
         columns: set[str],
     ) -> list[pa.Table]: ...
+    def export(
+        self, collection_id: str, batch_rows: int | None = None
+    ) -> pa.RecordBatchReader: ...  # every live record of one snapshot, in insertion order
+    def search(
+        self, collection_id: str, searches: list[dict[str, Any]]
+    ) -> list[pa.Table]: ...  # docs/search.md
+    def sql(
+        self,
+        query: str,
+        params: list[Any] | tuple[Any, ...] | dict[str, Any] | None,
+        tenant: str,
+        database: str,
+    ) -> pa.Table: ...  # one read-only SELECT over a database's collections (docs/sql.md)
     def compact(self, collection_id: str) -> int: ...
     def stats(self, collection_id: str) -> dict[str, Any]: ...

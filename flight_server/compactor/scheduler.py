@@ -23,6 +23,7 @@ from ..catalog.base import Catalog, VersionRecord
 from ..config import Settings
 from ..doc_index import build as build_doc_index
 from ..errors import InternalError
+from ..executor.fts_index import build as build_fts
 from ..executor.state import CollectionState
 from ..schema import DOCUMENT
 from ..versions import VersionStore
@@ -134,7 +135,8 @@ class Compactor:
                     holes += update_index(index, version, removed, tail)
             self.on_step("built")
             grams = build_doc_index(records[DOCUMENT])
-            name = self.store.write(target.collection_id, records, index, grams)
+            fts = build_fts(records[DOCUMENT])
+            name = self.store.write(target.collection_id, records, index, grams, fts)
             self.on_step("written")
             new = VersionRecord(
                 target.collection_id, version.number + 1, name, entries[-1].seq, records.num_rows

@@ -20,9 +20,10 @@ from ..config import Settings
 from ..materialize import positions_in
 from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, parse_meta_column
 from ..versions import POS, Version
+from .doc_narrow import candidate_rows
 from .filter_sql import compile_filter, relation_aliases
 from .state import Snapshot
-from .vector_search import exact_topk, index_topk, merge_topk
+from .vector_search import exact_topk, index_topk, merge_topk, rerank
 
 DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": "false",
@@ -83,9 +84,21 @@ class Executor:
             return Rows(np.flatnonzero(allowed), np.flatnonzero(t_allowed))
         v_rows = _doc_index_rows(snap.version, where, where_document)
         if v_rows is None:
+            v_rows = self._narrowed_filter(snap.version, where, where_document)
+        if v_rows is None:
             v_rows = self._version_filter(snap.version, where, where_document)
         t_rows = self._filter(snap.tail_scan(), where, where_document)
         return Rows(v_rows[allowed[v_rows]], t_rows[t_allowed[t_rows]])
+
+    def _narrowed_filter(
+        self, version: Version, where: Any, where_document: Any
+    ) -> np.ndarray | None:
+        """The SQL filter over only the rows the trigram index lets through (None: no narrowing)."""
+        candidates = candidate_rows(version, where, where_document)
+        if candidates is None or len(candidates) == 0:
+            return candidates
+        subset = version.scan().drop_columns([EMBEDDING, LABEL]).take(pa.array(candidates))
+        return self._filter(subset, where, where_document)  # _pos keeps the version rows
 
     def _version_filter(self, version: Version, where: Any, where_document: Any) -> np.ndarray:
         """Rows of a version matching the filters, from its native DuckDB table."""
@@ -185,6 +198,27 @@ class Executor:
         columns: set[str],
     ) -> list[pa.Table]:
         """Per query embedding, the k nearest selected records with a `distance` column."""
+        dist, refs = self.nearest(snap, queries, k, rows, space, ef)
+        out = []
+        for qi in range(len(queries)):
+            ok = np.isfinite(dist[qi]) & (refs[qi] != -1)
+            table = gather_refs(snap, refs[qi][ok], columns)
+            out.append(table.append_column(DISTANCE, pa.array(dist[qi][ok], pa.float32())))
+        return out
+
+    def nearest(
+        self,
+        snap: Snapshot,
+        queries: np.ndarray,
+        k: int,
+        rows: Rows | None,
+        space: str,
+        ef: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(distances, references) of the k nearest selected records per query, ascending.
+
+        References are version rows (>= 0) or tail rows r as -(r + 2); padding is (inf, -1).
+        """
         nq = len(queries)
         if rows is None:
             vd, vr = self._version_knn(snap, queries, k, None, space, ef)
@@ -204,12 +238,7 @@ class Executor:
             dist, refs = vd, vr
         else:
             dist, refs = merge_topk(vd, vr, td, np.where(tr >= 0, _tail_refs(tr), -1), k)
-        out = []
-        for qi in range(nq):
-            ok = np.isfinite(dist[qi]) & (refs[qi] != -1)
-            table = gather_refs(snap, refs[qi][ok], columns)
-            out.append(table.append_column(DISTANCE, pa.array(dist[qi][ok], pa.float32())))
-        return out
+        return dist, refs
 
     def _version_knn(
         self,
@@ -253,9 +282,11 @@ class Executor:
             int(k * ratio * (self.settings.filtered_oversample if candidates is not None else 1.0))
             + k
         )
-        d, labels = index_topk(version.index, queries, k, accept, start, ef)
+        # at least 2k candidates (costless below ef) so the exact re-rank can improve on the index
+        d, labels = index_topk(version.index, queries, k, accept, max(start, 2 * k), ef)
         rows = version.rows_of_labels(labels.reshape(-1)).reshape(labels.shape)
         rows = np.where(np.isfinite(d), rows, -1)
+        d, rows = rerank(queries, version.embeddings(), version.sq_norms(), rows, k, space)
         short = (rows >= 0).sum(axis=1) < min(k, live)
         if short.any() and candidates is not None:  # oversampling fell short: answer exactly
             vectors = np.take(version.embeddings(), candidates, axis=0)

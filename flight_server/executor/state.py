@@ -12,6 +12,7 @@ import bisect
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +31,7 @@ class Snapshot:
     overlay: Overlay
     _tail_embeddings: np.ndarray | None = field(default=None, repr=False)
     _tail_scan: pa.Table | None = field(default=None, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # derived views, built once
 
     @property
     def tail(self) -> pa.Table | None:

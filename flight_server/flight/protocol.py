@@ -113,7 +113,24 @@ QUERY_FIELDS: dict[str, Field] = {
     "n_results": Field(POS, "an int > 0", True),
     "include": _INCLUDE,
 }
-TICKET_KINDS = ("get", "query")
+EXPORT_FIELDS: dict[str, Field] = {
+    **_COLLECTION,
+    "batch_rows": Field(_opt(POS), "null or an int > 0"),
+}
+SEARCH_FIELDS: dict[str, Field] = {
+    **_COLLECTION,
+    "searches": Field(
+        lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+        "a list of search objects (docs/search.md)",
+        True,
+    ),
+}
+SQL_FIELDS: dict[str, Field] = {
+    "query": _REQ_STR,
+    "params": Field(_opt(lambda v: isinstance(v, list | dict)), "null, a list or an object"),
+    **_SCOPE,
+}
+TICKET_KINDS = ("get", "query", "export", "search", "sql")
 LIST_FIELDS: dict[str, Field] = {
     "tenant": Field(_opt(STR), "null or a string"),
     "database": Field(_opt(STR), "null or a string"),
@@ -197,7 +214,7 @@ def parse_put_command(command: bytes, max_bytes: int) -> dict[str, Any]:
 
 
 def parse_ticket(ticket: bytes, max_bytes: int, embeddings_inline: bool = True) -> tuple[str, dict]:
-    """A DoGet ticket (or DoExchange command): ("get" | "query", its fields)."""
+    """A DoGet ticket (or DoExchange command): (get | query | export | search | sql, fields)."""
     what = "DoGet ticket" if embeddings_inline else "DoExchange command"
     obj = parse_body(ticket, what, max_bytes)
     kinds = [k for k in TICKET_KINDS if k in obj]
@@ -207,10 +224,18 @@ def parse_ticket(ticket: bytes, max_bytes: int, embeddings_inline: bool = True) 
     kind = kinds[0]
     if not embeddings_inline and kind != "query":
         raise InvalidArgumentError("DoExchange serves query only")
-    spec = GET_FIELDS if kind == "get" else QUERY_FIELDS
+    spec = {
+        "get": GET_FIELDS,
+        "query": QUERY_FIELDS,
+        "export": EXPORT_FIELDS,
+        "search": SEARCH_FIELDS,
+        "sql": SQL_FIELDS,
+    }[kind]
     if kind == "query" and embeddings_inline:
         spec = {**spec, "embeddings": Field(MATRIX, "a list of lists of numbers", True)}
     args = check_fields(obj[kind], spec, f"{kind} {what}")
+    if kind in ("export", "search", "sql"):
+        return kind, args
     allowed_include = GET_INCLUDE if kind == "get" else QUERY_INCLUDE
     include = args["include"]
     if include is not None and not set(include) <= allowed_include:

@@ -149,12 +149,22 @@ class FlightService(flight.FlightServerBase):
     # Reads -----------------------------------------------------------------------------
     def do_get(
         self, context: flight.ServerCallContext, ticket: flight.Ticket
-    ) -> flight.RecordBatchStream:
+    ) -> flight.FlightDataStream:
         with translated():
             kind, args = protocol.parse_ticket(ticket.ticket, self.settings.max_request_bytes)
             who = self._who(context)
+            if kind == "export":
+                reader = self.gateway.export(who, args["collection_id"], args["batch_rows"])
+                return flight.GeneratorStream(reader.schema, _translated_batches(reader))
             if kind == "get":
                 table = self._get(who, args)
+            elif kind == "search":
+                tables = self.gateway.search(who, args["collection_id"], args["searches"])
+                table = stack_query_results(tables)
+            elif kind == "sql":
+                table = self.gateway.sql(
+                    who, args["tenant"], args["database"], args["query"], args["params"]
+                )
             else:
                 embeddings = _json_matrix(args.pop("embeddings"))
                 table = self._query(who, "DoGet", args, embeddings)
@@ -290,6 +300,12 @@ def _batches(
             continue
         budget.add(chunk.data)
         yield chunk.data
+
+
+def _translated_batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The batches of a stream produced after the handler returned, errors as Flight errors."""
+    with translated():
+        yield from reader
 
 
 def _json_matrix(rows: list[list[float]]) -> np.ndarray:

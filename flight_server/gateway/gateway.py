@@ -261,12 +261,33 @@ class Gateway:
         self.collection(who, "DoGet", "get", collection_id)
         return self.engine.get(collection_id, **kwargs)
 
+    def export(
+        self, who: Principal, collection_id: str, batch_rows: int | None
+    ) -> pa.RecordBatchReader:
+        """Engine.export of a visible collection (one snapshot, streamed in batches)."""
+        self.collection(who, "DoGet", "export", collection_id)
+        return self.engine.export(collection_id, batch_rows)
+
     def query(
         self, who: Principal, rpc: str, collection_id: str, embeddings: np.ndarray, **kwargs: Any
     ) -> list[pa.Table]:
         """Engine.query on a visible collection (rpc: DoGet or DoExchange)."""
         self.collection(who, rpc, "query", collection_id)
         return self.engine.query(collection_id, embeddings, **kwargs)
+
+    def search(
+        self, who: Principal, collection_id: str, searches: list[dict[str, Any]]
+    ) -> list[pa.Table]:
+        """Engine.search on a visible collection (one read, however many searches)."""
+        self.collection(who, "DoGet", "search", collection_id)
+        return self.engine.search(collection_id, searches)
+
+    def sql(self, who: Principal, tenant: str, database: str, query: str, params: Any) -> pa.Table:
+        """Engine.sql over a visible database: only its collections can be named."""
+        if not who.sees_database(tenant, database):
+            raise NotFoundError(f"Database [{database}] not found. Are you sure it exists?")
+        self.authorize(who, "DoGet", "sql", tenant)
+        return self.engine.sql(query, params, tenant, database)
 
     def compact(self, who: Principal, collection_id: str) -> int:
         """Index a visible collection's log tail now."""

@@ -1,0 +1,131 @@
+"""Running `collection.search(...)`: plans out, `SearchResult` (Chroma's column-major shape) back.
+
+A SearchResult is a dict with, per search, `ids`, `documents`, `embeddings`, `metadatas`, `scores`
+(None where the search did not select the field) and `select` (the selected keys); `rows()` gives
+the same as a list of record dicts per search. `to_arrow()` gives the result tables themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from flight_server.errors import InvalidArgumentError
+from flight_server.executor.filters import (
+    check_depth_limit,
+    validate_where,
+    validate_where_document,
+)
+from flight_server.executor.search_plan import parse_plan
+
+from .results import embeddings_array, metadatas_from_table
+from .search import Knn, Rrf, Search
+from .transport import Transport
+
+SCORE = "score"
+FIELDS = ("ids", "documents", "embeddings", "metadatas", "scores", "select")
+
+
+class SearchResult(dict[str, Any]):
+    """Chroma's SearchResult: column-major, one entry per search in every field."""
+
+    def __init__(self, fields: dict[str, Any], tables: list[pa.Table]) -> None:
+        super().__init__(fields)
+        self._tables = tables
+
+    def __getattr__(self, name: str) -> Any:
+        if name in FIELDS:
+            return self[name]
+        raise AttributeError(name)
+
+    def rows(self) -> list[list[dict[str, Any]]]:
+        """Per search, one dict per record: id and the selected fields."""
+        out = []
+        for i, ids in enumerate(self["ids"]):
+            columns = {
+                name: self[field][i]
+                for field, name in (
+                    ("documents", "document"),
+                    ("embeddings", "embedding"),
+                    ("metadatas", "metadata"),
+                    ("scores", "score"),
+                )
+                if self[field][i] is not None
+            }
+            out.append(
+                [{"id": rid, **{k: v[j] for k, v in columns.items()}} for j, rid in enumerate(ids)]
+            )
+        return out
+
+    def to_arrow(self) -> list[pa.Table]:
+        """The result of each search as an Arrow table (id, selected columns, score)."""
+        return list(self._tables)
+
+
+def run_searches(
+    transport: Transport,
+    collection_id: str,
+    searches: Search | Sequence[Search],
+    embed: Callable[[list[str]], Any],
+) -> SearchResult:
+    """Run one or many searches in one request; text Knn queries are embedded with `embed`."""
+    batch = [searches] if isinstance(searches, Search) else list(searches)
+    if not all(isinstance(s, Search) for s in batch):
+        raise InvalidArgumentError("collection.search takes a Search or a list of Search objects")
+    if not batch:
+        return SearchResult({f: [] for f in FIELDS}, [])
+    plans = [_plan(s, embed) for s in batch]
+    settings = transport.settings
+    for plan in plans:  # the checks the engine makes, here first, so both clients fail alike
+        check_depth_limit(plan.get("where"), plan.get("where_document"), settings.max_where_depth)
+        if plan.get("where"):
+            validate_where(plan["where"])
+        if plan.get("where_document"):
+            validate_where_document(plan["where_document"])
+        parse_plan(plan, None, settings)
+    tables = transport.search(collection_id, plans)
+    return _result(tables, [s.select_names() for s in batch])
+
+
+def _plan(search: Search, embed: Callable[[list[str]], Any]) -> dict[str, Any]:
+    """The search's plan, with text Knn queries replaced by their embeddings."""
+    rank = search.rank_expr
+    texts = _text_queries(rank)
+    if texts:
+        vectors = list(embed(texts))
+        search = search.rank(_embedded(rank, dict(zip(texts, vectors, strict=True))))
+    return search.to_dict()
+
+
+def _text_queries(rank: Any) -> list[str]:
+    if isinstance(rank, Knn) and isinstance(rank.query, str):
+        return [rank.query]
+    if isinstance(rank, Rrf):
+        return list(dict.fromkeys(t for r in rank.ranks for t in _text_queries(r)))
+    return []
+
+
+def _embedded(rank: Any, vectors: dict[str, Any]) -> Any:
+    if isinstance(rank, Knn) and isinstance(rank.query, str):
+        return Knn(vectors[rank.query], rank.key, rank.limit, rank.default, rank.return_rank)
+    if isinstance(rank, Rrf):
+        ranks = [_embedded(r, vectors) for r in rank.ranks]
+        return Rrf(ranks, rank.k, rank.weights, rank.normalize)
+    return rank
+
+
+def _result(tables: list[pa.Table], selects: list[list[str]]) -> SearchResult:
+    fields: dict[str, list[Any]] = {f: [] for f in FIELDS}
+    for table, select in zip(tables, selects, strict=True):
+        wants_meta = "#metadata" in select or any(not k.startswith("#") for k in select)
+        fields["ids"].append(table["id"].to_pylist())
+        fields["documents"].append(table["document"].to_pylist() if "#document" in select else None)
+        fields["embeddings"].append(
+            embeddings_array(table).tolist() if "#embedding" in select else None
+        )
+        fields["metadatas"].append(metadatas_from_table(table) if wants_meta else None)
+        fields["scores"].append(table[SCORE].to_pylist() if "#score" in select else None)
+        fields["select"].append(list(select))
+    return SearchResult(fields, tables)

@@ -1,0 +1,1 @@
+"""Helpers mirroring `chromadb.utils`: `fletchdb.utils.embedding_functions`."""

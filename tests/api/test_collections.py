@@ -18,7 +18,7 @@ def test_properties(client: fletchdb.Client) -> None:
     assert col.metadata == {"topic": "news", "hnsw:space": "ip"}
     assert col.configuration["hnsw"]["space"] == "ip"
     assert (col.tenant, col.database) == ("default_tenant", "default_database")
-    assert col.embedding_function is None
+    assert col.embedding_function == fletchdb.utils.embedding_functions.DefaultEmbeddingFunction()
     assert "props" in repr(col) and col.id in repr(col)
 
 

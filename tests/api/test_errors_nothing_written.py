@@ -44,7 +44,7 @@ def populated(shared_client: fletchdb.Client) -> fletchdb.Collection:
     Sharing is sound because each test asserts that it changed nothing; a test that did write
     fails itself (and may make later ones fail too, which points at the same bug).
     """
-    col = shared_client.create_collection("populated")
+    col = shared_client.create_collection("populated", embedding_function=None)  # no function
     col.add(
         ids=["a", "b", "c"],
         embeddings=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],

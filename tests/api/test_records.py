@@ -208,7 +208,10 @@ def test_update_merges_metadata_and_none_removes_a_key(
     assert collection.get(ids=["b"])["metadatas"] == [None]
 
 
-def test_update_keeps_the_fields_it_does_not_name(collection: fletchdb.Collection, records) -> None:
+def test_update_keeps_the_fields_it_does_not_name(
+    shared_client: fletchdb.Client, collection: fletchdb.Collection, records
+) -> None:
+    collection = shared_client.get_collection(collection.name, embedding_function=None)
     records(collection)
     collection.update(ids=["a"], embeddings=[[2.0, 2.0, 2.0]])
     got = collection.get(ids=["a"], include=ALL)

@@ -283,7 +283,7 @@ def main(config: dict[str, Any]) -> None:
         client.close()
         return
     client = fletchdb.PersistentClient(config["path"], settings=settings)
-    collection = client.get_or_create_collection(COLLECTION)
+    collection = client.get_or_create_collection(COLLECTION, embedding_function=None)
     if mode == "hold":
         _say("ready")
         sys.stdin.read()

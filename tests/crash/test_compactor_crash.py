@@ -57,7 +57,7 @@ def test_crash_at_compactor_step(
     registered = STEPS.index(step) >= STEPS.index("registered")
 
     with reopen(path) as client:
-        collection = client.get_collection(COLLECTION)
+        collection = client.get_collection(COLLECTION, embedding_function=None)
         stats = collection.stats()
         assert stats["version"] == old_version + registered, stats
         assert client._transport.collection(collection.id).log.last_seq == N  # one entry a batch
@@ -71,7 +71,7 @@ def test_crash_at_compactor_step(
         cid = collection.id
 
     with reopen(path) as client:
-        collection = client.get_collection(COLLECTION)
+        collection = client.get_collection(COLLECTION, embedding_function=None)
         check_collection(collection, want)
         check_version_folders(client, str(path), cid)
         current = client._transport.catalog.current_version(cid)
@@ -102,7 +102,7 @@ def test_reopen_after_crash_keeps_serving_writes(spawn: Any, reopen: Any, tmp_pa
     code, lines = worker.wait()
     assert code == 0 and len(lines) == 10, worker.stderr()
     with reopen(path) as client:
-        collection = client.get_collection(COLLECTION)
+        collection = client.get_collection(COLLECTION, embedding_function=None)
         check_collection(collection, model_after(SEED, N + 10))
         collection.compact()
         assert snapshot(collection) == model_after(SEED, N + 10)
@@ -112,7 +112,7 @@ def test_reopen_after_crash_keeps_serving_writes(spawn: Any, reopen: Any, tmp_pa
 def test_get_order_is_insertion_order_across_compaction(reopen: Any, tmp_path: Path) -> None:
     """Records come back in insertion order whether they sit in the version or in the log tail."""
     with reopen(tmp_path / "db") as client:
-        collection = client.create_collection("order")
+        collection = client.create_collection("order", embedding_function=None)
         collection.add(ids=["a", "b"], embeddings=[[0.0, 0.0], [1.0, 1.0]])
         collection.compact()
         collection.add(ids=["c"], embeddings=[[2.0, 2.0]])

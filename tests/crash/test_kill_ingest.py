@@ -133,7 +133,7 @@ def kill_loop(spawn: Any, reopen: Any, path: Path, seed: int, rounds: int) -> di
         last = acked[-1]
         assert acked == list(range(start, last + 1)), f"acks out of order: {acked}"
         with reopen(path) as client:
-            collection = client.get_collection(COLLECTION)
+            collection = client.get_collection(COLLECTION, embedding_function=None)
             got = snapshot(collection)
             problems = {n: diff(got, models(n)) for n in (last, last + 1)}
             matches = [n for n, problem in problems.items() if problem is None]

@@ -36,7 +36,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A closed data directory holding batches 1..N, all in the log (several segments)."""
     path = tmp_path_factory.mktemp("torn") / "db"
     client = fletchdb.PersistentClient(str(path), settings=_settings())
-    collection = client.get_or_create_collection(COLLECTION)
+    collection = client.get_or_create_collection(COLLECTION, embedding_function=None)
     for n in range(1, N + 1):
         run_batch(collection, SEED, n)
     cid = collection.id
@@ -70,7 +70,7 @@ def _copy(pristine: tuple[Path, str], tmp_path: Path) -> Path:
 def _check_engine(path: Path, n: int) -> None:
     engine = Engine(path, _settings())
     try:
-        collection = fletchdb.Client(engine).get_collection(COLLECTION)
+        collection = fletchdb.Client(engine).get_collection(COLLECTION, embedding_function=None)
         check_collection(collection, model_after(SEED, n))
         assert engine.collection(collection.id).log.last_seq == n
     finally:
@@ -98,7 +98,7 @@ def test_torn_last_frame_is_dropped(pristine: tuple[Path, str], tmp_path: Path, 
 
     # The log goes on after the cut: batch N again, then a reopen sees it once.
     client = fletchdb.PersistentClient(str(path), settings=_settings())
-    run_batch(client.get_collection(COLLECTION), SEED, N)
+    run_batch(client.get_collection(COLLECTION, embedding_function=None), SEED, N)
     client.close()
     _check_engine(path, N)
 
@@ -121,7 +121,7 @@ def test_torn_tail_then_compaction(pristine: tuple[Path, str], tmp_path: Path) -
     start, end = _frames(last)[-1]
     os.truncate(last, start + 3)
     client = fletchdb.PersistentClient(str(path), settings=_settings())
-    collection = client.get_collection(COLLECTION)
+    collection = client.get_collection(COLLECTION, embedding_function=None)
     assert collection.compact() >= 1
     assert diff(snapshot(collection), model_after(SEED, N - 1)) is None
     client.close()
@@ -162,7 +162,7 @@ def test_corrupt_frame_before_the_tail_is_refused(
         with pytest.raises(CorruptLogError) as info:
             engine = Engine(path, _settings())
             try:
-                fletchdb.Client(engine).get_collection(COLLECTION).get()
+                fletchdb.Client(engine).get_collection(COLLECTION, embedding_function=None).get()
             finally:
                 engine.close()
         message = str(info.value)

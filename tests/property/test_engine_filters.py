@@ -99,7 +99,7 @@ def run_scenario(client: Any, scenario: dict[str, Any]) -> None:
     """Write the scenario and check its reads in the four states."""
     name = f"filters-{next(_names)}"
     collection = client.create_collection(
-        name, configuration={"hnsw": {"space": scenario["space"]}}
+        name, configuration={"hnsw": {"space": scenario["space"]}}, embedding_function=None
     )
     model = CollectionModel(scenario["dim"], scenario["space"])
     specs = scenario["specs"]

@@ -25,7 +25,7 @@ def test_update_of_indexed_record_keeps_its_place_in_get(client: Any) -> None:
     Found by test_engine_state_machine (upsert id0,id1; compact; upsert id0): get returned
     ['id1', 'id0']. Executor.get gathered version rows before tail rows; now ordered by label.
     """
-    col = client.create_collection("regress")
+    col = client.create_collection("regress", embedding_function=None)  # updates keep embeddings
     col.upsert(ids=["id0", "id1"], embeddings=[E, E])
     col.compact()
     col.upsert(ids=["id0"], embeddings=[E])

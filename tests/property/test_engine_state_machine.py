@@ -121,8 +121,8 @@ class EngineMachine(RuleBasedStateMachine):
         if indexed_filters:  # filtered KNN on versions goes through HNSW (+ exact fallback)
             self.drawn["exact_search_max_candidates"] = 0
         self._open()
-        self.collection = self.client.create_collection(
-            NAME, configuration={"hnsw": {"space": space}}
+        self.collection = self.client.create_collection(  # no embedding function, as the model
+            NAME, configuration={"hnsw": {"space": space}}, embedding_function=None
         )
         self.model = CollectionModel(dim, space)
         self.queries = data.draw(st.lists(embeddings(dim), min_size=2, max_size=2), "queries")
@@ -176,7 +176,7 @@ class EngineMachine(RuleBasedStateMachine):
             return
         self.client.close()
         self._open()
-        self.collection = self.client.get_collection(NAME)
+        self.collection = self.client.get_collection(NAME, embedding_function=None)
 
     # Reads -----------------------------------------------------------------------------
     def _exact(self) -> bool:

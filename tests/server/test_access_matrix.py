@@ -286,6 +286,36 @@ EXPECTED: dict[tuple[str, str], Row] = {
             query={"collection_id": t.collection_id, "n_results": 1, "embeddings": [[1.0] * DIM]},
         ),
     ),
+    ("DoGet", "search"): Row(
+        "reader",
+        "collection",
+        lambda fc, o, t: do_get(
+            fc,
+            o,
+            search={
+                "collection_id": t.collection_id,
+                "searches": [{"rank": {"$bm25": {"query": "doc"}}, "select": ["#score"]}],
+            },
+        ),
+    ),
+    ("DoGet", "sql"): Row(
+        "reader",
+        "database",
+        lambda fc, o, t: do_get(
+            fc,
+            o,
+            sql={
+                "query": f'SELECT id FROM "{t.collection}"',
+                "tenant": t.tenant,
+                "database": t.database,
+            },
+        ),
+    ),
+    ("DoGet", "export"): Row(
+        "reader",
+        "collection",
+        lambda fc, o, t: do_get(fc, o, export={"collection_id": t.collection_id}),
+    ),
     ("DoExchange", "query"): Row(
         "reader",
         "collection",

@@ -226,6 +226,24 @@ def test_query_embeddings_limit(remote) -> None:
     assert len(col.query(query_embeddings=_vectors(2), n_results=1)["ids"]) == 2
 
 
+@pytest.mark.parametrize(
+    ("limit", "plans"),
+    [
+        ("max_searches", [{}] * 3),
+        ("max_search_ranks", [{"rank": {"$rrf": {"ranks": [{"$bm25": {"query": "one"}}] * 2}}}]),
+        ("max_text_query_terms", [{"rank": {"$bm25": {"query": "one two one three"}}}]),
+    ],
+)
+def test_search_limits(remote, limit: str, plans: list[dict[str, Any]]) -> None:
+    """Enforced by the server itself (the plans go over the raw transport, past the SDK)."""
+    server, client, col = remote(**{limit: 2})
+    with pytest.raises(QuotaError) as info:
+        client._transport.search(col.id, plans)
+    _assert_quota(info.value, limit, 2, 3)
+    allowed = plans[:2] if limit == "max_searches" else [{}]
+    assert len(client._transport.search(col.id, allowed)) == len(allowed)
+
+
 # Server quotas ------------------------------------------------------------------------------
 def _batch(ids: list[str], start: int) -> Any:
     return to_write_batch(Op.ADD, ids, _vectors(len(ids), start=start), documents=ids)
@@ -334,7 +352,7 @@ def test_collections_per_tenant(serve, mint, connect) -> None:
 
 
 def test_records_per_collection(remote) -> None:
-    server, _, col = remote(max_records_per_collection=3)
+    server, client, col = remote(max_records_per_collection=3)
     before = _state(server, col)
     with pytest.raises(QuotaError) as info:
         col.add(ids=["x", "y"], embeddings=_vectors(2, start=5))
@@ -343,7 +361,8 @@ def test_records_per_collection(remote) -> None:
         col.upsert(ids=["x", "y"], embeddings=_vectors(2, start=5))
     _assert_quota(info.value, "max_records_per_collection", 3, 4)
     assert _state(server, col) == before
-    col.update(ids=["a", "b"], documents=["uno", "dos"])  # updates add no records
+    bare = client.get_collection(col.name, embedding_function=None)  # documents alone: kept
+    bare.update(ids=["a", "b"], documents=["uno", "dos"])  # updates add no records
     col.add(ids=["x"], embeddings=_vectors(1, start=5))
     assert col.count() == 3
     col.delete(ids=["a"])
@@ -359,10 +378,19 @@ def test_every_limit_is_tested_here() -> None:
         "max_n_results",
         "max_get_limit",
         "max_query_embeddings",
+        "max_searches",
+        "max_search_ranks",
+        "max_text_query_terms",
         "max_stream_bytes",
         "max_request_bytes",
         "max_collections_per_tenant",
         "max_records_per_collection",
     }
     rates = {n for n in LIMITS if n.startswith("rate_")}  # tests/server/test_rate_limits.py
-    assert tested | rates == set(LIMITS)
+    sql = {  # tests/sql/test_sql_limits.py, local and over a server
+        "max_sql_result_rows",
+        "max_sql_result_bytes",
+        "sql_timeout_seconds",
+        "max_sql_memory_bytes",
+    }
+    assert tested | rates | sql == set(LIMITS)

@@ -53,6 +53,41 @@ class Engine(Protocol):
     def cold_start(self, query_file: Path, k: int) -> dict[str, Any]: ...
 
 
+class ChromaApiCalls:
+    """The measured calls, written once: Chroma's collection API, which both engines speak."""
+
+    col: Any  # the engine's collection
+
+    def add(self, batch: dict[str, Any]) -> None:
+        self.col.add(**batch)
+
+    def query(
+        self, q: np.ndarray, k: int, where: Any = None, where_document: Any = None
+    ) -> list[str]:
+        res = self.col.query(
+            query_embeddings=q.reshape(1, -1),
+            n_results=k,
+            where=where,
+            where_document=where_document,
+        )
+        return list(res["ids"][0])
+
+    def query_many(self, qs: np.ndarray, k: int) -> list[list[str]]:
+        return [list(r) for r in self.col.query(query_embeddings=qs, n_results=k)["ids"]]
+
+    def get_ids(self, ids: list[str]) -> int:
+        return len(self.col.get(ids=ids)["ids"])
+
+    def get_contains(self, word: str) -> list[str]:
+        return list(self.col.get(where_document={"$contains": word}, include=[])["ids"])
+
+    def count(self) -> int:
+        return int(self.col.count())
+
+    def delete(self, ids: list[str]) -> None:
+        self.col.delete(ids=ids)
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 

@@ -31,7 +31,7 @@ def open_client(path: Path) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
 
 
-class ChromaEngine:
+class ChromaEngine(measure.ChromaApiCalls):
     def __init__(self, path: Path, batch: int) -> None:
         self.path = path
         self.client = open_client(path)
@@ -42,37 +42,8 @@ class ChromaEngine:
             COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
 
-    def add(self, batch: dict[str, Any]) -> None:
-        self.col.add(**batch)
-
     def wait_indexed(self, timeout: float) -> dict[str, Any]:
         return {"note": "Chroma indexes inside add()"}
-
-    def query(
-        self, q: np.ndarray, k: int, where: Any = None, where_document: Any = None
-    ) -> list[str]:
-        res = self.col.query(
-            query_embeddings=q.reshape(1, -1),
-            n_results=k,
-            where=where,
-            where_document=where_document,
-        )
-        return list(res["ids"][0])
-
-    def query_many(self, qs: np.ndarray, k: int) -> list[list[str]]:
-        return [list(r) for r in self.col.query(query_embeddings=qs, n_results=k)["ids"]]
-
-    def get_ids(self, ids: list[str]) -> int:
-        return len(self.col.get(ids=ids)["ids"])
-
-    def get_contains(self, word: str) -> list[str]:
-        return list(self.col.get(where_document={"$contains": word}, include=[])["ids"])
-
-    def count(self) -> int:
-        return int(self.col.count())
-
-    def delete(self, ids: list[str]) -> None:
-        self.col.delete(ids=ids)
 
     def after_delete(self, queries: np.ndarray, k: int) -> dict[str, Any]:
         return {}

@@ -46,7 +46,7 @@ def parse_settings(items: list[str]) -> dict[str, str]:
     return out
 
 
-class FletchEngine:
+class FletchEngine(measure.ChromaApiCalls):
     """The SDK collection, local or remote; the same calls either way."""
 
     def __init__(self, mode: str, path: Path, batch: int, overrides: dict[str, str]) -> None:
@@ -79,9 +79,6 @@ class FletchEngine:
         if not hasattr(self, "server_rss_start"):
             self.server_rss_start = self.server.rss_mib()[0]
 
-    def add(self, batch: dict[str, Any]) -> None:
-        self.col.add(**batch)
-
     def wait_indexed(self, timeout: float) -> dict[str, Any]:
         t0 = time.perf_counter()
         while True:
@@ -91,32 +88,6 @@ class FletchEngine:
             if time.perf_counter() - t0 > timeout:
                 raise TimeoutError(f"not indexed after {timeout:.0f} s: {stats}")
             time.sleep(0.05)
-
-    def query(
-        self, q: np.ndarray, k: int, where: Any = None, where_document: Any = None
-    ) -> list[str]:
-        res = self.col.query(
-            query_embeddings=q.reshape(1, -1),
-            n_results=k,
-            where=where,
-            where_document=where_document,
-        )
-        return list(res["ids"][0])
-
-    def query_many(self, qs: np.ndarray, k: int) -> list[list[str]]:
-        return [list(r) for r in self.col.query(query_embeddings=qs, n_results=k)["ids"]]
-
-    def get_ids(self, ids: list[str]) -> int:
-        return len(self.col.get(ids=ids)["ids"])
-
-    def get_contains(self, word: str) -> list[str]:
-        return list(self.col.get(where_document={"$contains": word}, include=[])["ids"])
-
-    def count(self) -> int:
-        return int(self.col.count())
-
-    def delete(self, ids: list[str]) -> None:
-        self.col.delete(ids=ids)
 
     def after_delete(self, queries: np.ndarray, k: int) -> dict[str, Any]:
         t0 = time.perf_counter()

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from .catalog.base import CollectionRecord
 from .errors import InvalidArgumentError
-from .executor.reader import Rows, _page_by_label, gather_refs
+from .executor.reader import Rows, gather_refs, page_by_label
 from .executor.state import Snapshot
 from .schema import DOCUMENT, EMBEDDING, ID, embedding_type, parse_meta_column
 
@@ -67,7 +67,7 @@ def export_reader(
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
         raise InvalidArgumentError(f"batch_rows must be an int > 0, got {batch_rows!r}")
     live = Rows(np.flatnonzero(~snap.dead), np.arange(snap.overlay.tail_rows, dtype=np.int64))
-    refs = _page_by_label(snap, live, 0, None)
+    refs = page_by_label(snap, live, 0, None)
     description = json.dumps(describe(record, len(refs), version), separators=(",", ":"))
     schema = export_schema(snap, record.dimension).with_metadata({EXPORT_KEY: description})
 

@@ -185,7 +185,7 @@ class Executor:
             rows = Rows(
                 np.nonzero(~snap.dead)[0], np.arange(snap.overlay.tail_rows, dtype=np.int64)
             )
-        return gather_refs(snap, _page_by_label(snap, rows, offset or 0, limit), columns)
+        return gather_refs(snap, page_by_label(snap, rows, offset or 0, limit), columns)
 
     def query(
         self,
@@ -315,7 +315,7 @@ def _tail_refs(rows: np.ndarray) -> np.ndarray:
     return -(rows + 2)
 
 
-def _page_by_label(snap: Snapshot, rows: Rows, offset: int, limit: int | None) -> np.ndarray:
+def page_by_label(snap: Snapshot, rows: Rows, offset: int, limit: int | None) -> np.ndarray:
     """References to the page [offset, offset+limit) of the selected rows in label order."""
     end = None if limit is None else offset + limit
     if not len(rows.tail):

@@ -46,7 +46,7 @@ for _folder in (ROOT, HERE):  # run from a checkout without installing; the sibl
 
 import fletchdb  # noqa: E402
 import phases  # noqa: E402
-from report import Report, log, machine_info, render, source_fingerprint, write_json  # noqa: E402
+from report import Report, dir_bytes, log, machine_info, render, source_fingerprint, write_json  # noqa: E402
 from workload import COLLECTION, Plan, add_batches, make_plan, make_workload, recall  # noqa: E402
 
 REOPEN_SNIPPET = textwrap.dedent(
@@ -95,10 +95,6 @@ def add_disk_size(rep: Report, path: Path, n: int, dim: int, more: str = "") -> 
         "MiB",
         note=f"{size / raw:.2f}x the raw float32 vectors ({raw / 2**20:.0f} MiB){more}",
     )
-
-
-def dir_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 def data_directory(args: argparse.Namespace) -> tuple[Path, bool]:

@@ -162,3 +162,8 @@ def render(out: dict[str, Any]) -> str:
 def write_json(out: dict[str, Any], path: str) -> None:
     Path(path).write_text(json.dumps(out, indent=2) + "\n")
     log(f"wrote {path}")
+
+
+def dir_bytes(path: Path) -> int:
+    """Total size of the files under a directory."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

@@ -25,6 +25,12 @@ from typing import Any, Protocol
 import numpy as np
 from dataset import Batches, Dataset, narrow_filter, record_id, wide_filter
 
+# benchmarks/ itself: phases and report are numpy/stdlib only, so the Chroma venv imports them too
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from phases import timed  # noqa: E402
+from report import dir_bytes  # noqa: E402
+
 WARMUP = 5
 BATCH_PER_CALL = 100
 BATCH_PASSES = 3
@@ -102,21 +108,10 @@ def proc_status(pid: int | str = "self") -> dict[str, float]:
     return out
 
 
-def dir_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
 def series(fn: Any, inputs: list[Any]) -> tuple[list[float], list[Any]]:
     """Milliseconds per call of fn(x) and the results, after WARMUP untimed calls."""
-    for x in inputs[:WARMUP]:
-        fn(x)
-    times, out = [], []
-    for x in inputs:
-        t0 = time.perf_counter()
-        r = fn(x)
-        times.append((time.perf_counter() - t0) * 1e3)
-        out.append(r)
-    return times, out
+    times, out = timed(fn, inputs, WARMUP)
+    return times.tolist(), out
 
 
 def pct(times: list[float], q: float) -> float:

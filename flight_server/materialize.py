@@ -81,7 +81,8 @@ def _coalesce_adds(entries: Sequence[LogEntry]) -> list[tuple[Op, pa.Table, pa.A
         if len(run) > 1:
             first = pc.index_in(table[ID], value_set=table[ID].combine_chunks())
             keep = np.asarray(first) == np.arange(table.num_rows)
-            table, labels = table.filter(pa.array(keep)), labels.filter(pa.array(keep))
+            if not keep.all():  # filter copies every column: skip it when nothing is dropped
+                table, labels = table.filter(pa.array(keep)), labels.filter(pa.array(keep))
         groups.append((Op.ADD, table, labels))
         run.clear()
 
@@ -131,7 +132,9 @@ def _apply(
         parts.append(merge_records(old, batch.take(pa.array(order))))
     if op == Op.ADD or op == Op.UPSERT:
         new = ~exists
-        if new.any():
+        if new.all():  # the common bulk add: the batch's buffers are shared, not copied
+            parts.append(_as_records(batch, labels))
+        elif new.any():
             mask = pa.array(new)
             parts.append(_as_records(batch.filter(mask), labels.filter(mask)))
 
@@ -224,4 +227,7 @@ def fold(base: BaseRows, overlay: Overlay) -> pa.Table:
     # an empty base may predate the collection's dimension: its schema is not the tail's
     parts = [live, overlay.tail] if live.num_rows else [overlay.tail]
     merged = pa.concat_tables(parts, promote_options="default")
-    return merged.take(pc.sort_indices(merged[LABEL]))
+    labels = merged[LABEL].combine_chunks()
+    if len(labels) < 2 or pc.all(pc.less(labels[:-1], labels[1:])).as_py():
+        return merged  # adds only: tail labels follow the version's, so no reordering copy
+    return merged.take(pc.sort_indices(labels))

@@ -141,6 +141,8 @@ class Compactor:
             new = VersionRecord(
                 target.collection_id, version.number + 1, name, entries[-1].seq, records.num_rows
             )
+            # the written copy is served mmap'ed: free the built one before loading it
+            del records, tail, grams, fts
             self.catalog.register_version(new, expected_version=version.number)
             self.on_step("registered")
             state.install(self.store.load(target.collection_id, new))

@@ -63,15 +63,23 @@ def is_table_input(value: Any) -> bool:
 
 def _frame_kind(value: Any) -> str | None:
     """ "polars", "polars-lazy" or "pandas" for DataFrames of those (without importing pandas)."""
-    polars = sys.modules.get("polars")
-    if polars is not None and isinstance(value, polars.DataFrame):
+    if isinstance(value, _loaded("polars", "DataFrame")):
         return "polars"
-    if polars is not None and isinstance(value, polars.LazyFrame):
+    if isinstance(value, _loaded("polars", "LazyFrame")):
         return "polars-lazy"
-    pandas = sys.modules.get("pandas")
-    if pandas is not None and isinstance(value, pandas.DataFrame):
+    if isinstance(value, _loaded("pandas", "DataFrame")):
         return "pandas"
     return None
+
+
+def _loaded(module: str, name: str) -> type | tuple[()]:
+    """`module.name` if that module is imported, else () (isinstance of nothing).
+
+    Another thread may be importing the module right now: its entry in sys.modules then lacks the
+    class, and no value can be an instance of a class that does not exist yet.
+    """
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) else ()
 
 
 def open_source(value: Any, batch_rows: int) -> Source:

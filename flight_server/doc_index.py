@@ -20,12 +20,28 @@ ROW = "row"
 SCAN_FRACTION = 0.25  # when the rarest trigram is in more rows than this, scan instead
 
 
+BUILD_CHUNK_ROWS = 65_536  # documents per step: bounds the temporaries (about 60 bytes a byte)
+
+
 def build(documents: pa.ChunkedArray | pa.Array) -> pa.Table:
     """The trigram index of a document column (null documents have no trigrams)."""
     docs = documents.combine_chunks() if isinstance(documents, pa.ChunkedArray) else documents
     docs = docs.cast(pa.string())
+    parts = [
+        _pairs(docs.slice(lo, BUILD_CHUNK_ROWS), lo) for lo in range(0, len(docs), BUILD_CHUNK_ROWS)
+    ]
+    pairs = np.concatenate(parts) if parts else np.empty(0, np.uint64)
+    del parts
+    pairs.sort()  # in place: (gram, row) order; rows of different steps never collide
+    return _table(
+        (pairs >> np.uint64(32)).astype(np.uint32), (pairs & np.uint64(0xFFFFFFFF)).astype(np.int32)
+    )
+
+
+def _pairs(docs: pa.Array, first_row: int) -> np.ndarray:
+    """Unique (gram << 32 | row) codes of a slice of documents whose first row is `first_row`."""
     if len(docs) == 0:
-        return _table(np.empty(0, np.uint32), np.empty(0, np.int32))
+        return np.empty(0, np.uint64)
     buffers = docs.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int32)[docs.offset : docs.offset + len(docs) + 1]
     offsets = offsets.astype(np.int64)
@@ -35,18 +51,14 @@ def build(documents: pa.ChunkedArray | pa.Array) -> pa.Table:
     if docs.null_count:
         lengths = np.where(np.asarray(docs.is_null()), 0, lengths)
     if len(data) < 3:
-        return _table(np.empty(0, np.uint32), np.empty(0, np.int32))
+        return np.empty(0, np.uint64)
     starts = np.arange(len(data) - 2)
     codes = (data[:-2].astype(np.uint32) << 16) | (data[1:-1].astype(np.uint32) << 8) | data[2:]
     owner = np.repeat(np.arange(len(docs), dtype=np.int64), np.diff(offsets))
     keep = owner[starts] == owner[starts + 2]  # the trigram lies inside one document
     keep &= lengths[owner[starts]] >= 3
-    pairs = np.unique(
-        (codes[keep].astype(np.uint64) << np.uint64(32)) | owner[starts][keep].astype(np.uint64)
-    )
-    return _table(
-        (pairs >> np.uint64(32)).astype(np.uint32), (pairs & np.uint64(0xFFFFFFFF)).astype(np.int32)
-    )
+    rows = (owner[starts][keep] + first_row).astype(np.uint64)
+    return np.unique((codes[keep].astype(np.uint64) << np.uint64(32)) | rows)
 
 
 def _table(grams: np.ndarray, rows: np.ndarray) -> pa.Table:

@@ -86,7 +86,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "compaction_tail_seconds", 30.0, "Age of the oldest unindexed write that triggers one."
     ),
-    Setting("compaction_max_records", 50_000, "Log records folded into one index version at most."),
+    Setting(
+        "compaction_max_records",
+        50_000,
+        "Log records folded into one index version at most (or compaction_growth_fraction of the "
+        "indexed records, if more).",
+    ),
+    Setting(
+        "compaction_growth_fraction",
+        1.0,
+        "A compaction may fold this fraction of the already indexed records: each version rewrites "
+        "every record, so a backlog folded in growing steps costs O(n log n), not O(n^2).",
+    ),
     Setting(
         "compaction_rebuild_fraction",
         0.2,

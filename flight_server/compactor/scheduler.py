@@ -117,7 +117,7 @@ class Compactor:
         with target.compact_lock:
             state = target.state
             version = state.version
-            entries = state.pending(self.settings.compaction_max_records)
+            entries = state.pending(self._fold_limit(version.num_rows))
             if not entries:
                 return False
             dimension, configuration = target.index_settings()
@@ -155,6 +155,11 @@ class Compactor:
                 self._live[target.collection_id] = (name, index, holes)
             self.on_step("cleaned")
             return True
+
+    def _fold_limit(self, indexed: int) -> int:
+        """Records one run may fold: at least compaction_max_records, more as the version grows."""
+        growth = int(self.settings.compaction_growth_fraction * indexed)
+        return max(int(self.settings.compaction_max_records), growth)
 
     def _mutable_index(
         self, collection_id: str, version: Any, dimension: int | None, configuration: dict[str, Any]

@@ -38,6 +38,43 @@ def build(documents: pa.ChunkedArray | pa.Array) -> pa.Table:
     )
 
 
+def extend(
+    previous: pa.Table,
+    carried: np.ndarray,
+    old_labels: np.ndarray,
+    new_labels: np.ndarray,
+    tail_docs: pa.Array | pa.ChunkedArray,
+    tail_labels: np.ndarray,
+) -> pa.Table:
+    """The next version's trigram index from the previous one: only the tail is tokenized.
+
+    `carried` marks the previous version's rows that pass unchanged into the next (neither
+    deleted nor superseded); `old_labels`/`new_labels` are both versions' sorted labels, and the
+    tail records (`tail_docs`, `tail_labels`) are the rest of the next version. Equal to
+    `build(next documents)`; a bulk load no longer re-reads every document at every version.
+    """
+    row_map = np.full(len(old_labels), -1, dtype=np.int64)
+    row_map[carried] = np.searchsorted(new_labels, old_labels[carried])
+    rows = row_map[np.asarray(previous[ROW].combine_chunks(), dtype=np.int64)]
+    keep = rows >= 0
+    grams = np.asarray(previous[GRAM].combine_chunks(), dtype=np.uint32)[keep]
+    old_keys = (grams.astype(np.uint64) << np.uint64(32)) | rows[keep].astype(np.uint64)
+    del rows, keep, grams
+    docs = tail_docs.combine_chunks() if isinstance(tail_docs, pa.ChunkedArray) else tail_docs
+    tail_keys = _pairs(docs.cast(pa.string()), 0)
+    tail_rows = np.searchsorted(new_labels, tail_labels)[tail_keys & np.uint64(0xFFFFFFFF)]
+    tail_keys = (tail_keys >> np.uint64(32) << np.uint64(32)) | tail_rows.astype(np.uint64)
+    tail_keys.sort()
+    # carried rows keep their order (both versions are sorted by label), so old_keys is sorted
+    # too: a stable sort (timsort) merges the two runs in linear time
+    keys = np.concatenate([old_keys, tail_keys])
+    del old_keys, tail_keys
+    keys.sort(kind="stable")
+    return _table(
+        (keys >> np.uint64(32)).astype(np.uint32), (keys & np.uint64(0xFFFFFFFF)).astype(np.int32)
+    )
+
+
 def _pairs(docs: pa.Array, first_row: int) -> np.ndarray:
     """Unique (gram << 32 | row) codes of a slice of documents whose first row is `first_row`."""
     if len(docs) == 0:

@@ -106,6 +106,11 @@ class Version:
             self._embeddings = _numpy(flat, np.float32).reshape(-1, dim)
         return self._embeddings
 
+    @property
+    def doc_grams(self) -> pa.Table | None:
+        """The `$contains` trigram table as stored (None for a version written without one)."""
+        return self._doc_grams
+
     def doc_index(self) -> DocIndex | None:
         """The `$contains` trigram index, if the compactor built one."""
         if self._doc_index is None and self._doc_grams is not None:

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 from usearch.index import Index
 
+from .. import doc_index
 from ..collection_config import USEARCH_METRIC
 from ..materialize import apply_entries, empty_overlay, fold
 from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, parse_meta_column
@@ -96,3 +97,21 @@ def canonical_order(records: pa.Table) -> pa.Table:
         records = records.append_column(DOCUMENT, pa.nulls(records.num_rows, pa.string()))
     meta = sorted(n for n in records.column_names if parse_meta_column(n))
     return records.select([ID, LABEL, EMBEDDING, DOCUMENT, *meta]).combine_chunks()
+
+
+def next_doc_grams(
+    version: Version, records: pa.Table, removed: np.ndarray, tail: pa.Table | None
+) -> pa.Table:
+    """The next version's `$contains` trigram table: the previous one's, extended by the tail."""
+    if version.doc_grams is None or version.num_rows == 0:
+        return doc_index.build(records[DOCUMENT])
+    carried = ~np.isin(version.labels, removed, assume_unique=True)
+    new_labels = _numpy(records[LABEL], np.uint64)
+    if tail is None:
+        docs: pa.Array | pa.ChunkedArray = pa.array([], pa.string())
+        labels = np.empty(0, np.uint64)
+    else:
+        labels = _numpy(tail[LABEL], np.uint64)
+        has_docs = DOCUMENT in tail.column_names
+        docs = tail[DOCUMENT] if has_docs else pa.nulls(tail.num_rows, pa.string())
+    return doc_index.extend(version.doc_grams, carried, version.labels, new_labels, docs, labels)

@@ -21,14 +21,13 @@ from usearch.index import Index
 
 from ..catalog.base import Catalog, VersionRecord
 from ..config import Settings
-from ..doc_index import build as build_doc_index
 from ..errors import InternalError
 from ..executor.fts_index import build as build_fts
 from ..executor.state import CollectionState
 from ..schema import DOCUMENT
 from ..versions import VersionStore
 from ..wal.base import CollectionLog
-from .builder import build_records, full_index, new_index, update_index
+from .builder import build_records, full_index, new_index, next_doc_grams, update_index
 
 log = logging.getLogger(__name__)
 STEPS = ("built", "written", "registered", "installed", "purged", "cleaned")
@@ -134,7 +133,7 @@ class Compactor:
                 else:
                     holes += update_index(index, version, removed, tail)
             self.on_step("built")
-            grams = build_doc_index(records[DOCUMENT])
+            grams = next_doc_grams(version, records, removed, tail)
             fts = build_fts(records[DOCUMENT])
             name = self.store.write(target.collection_id, records, index, grams, fts)
             self.on_step("written")

@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .schema import one_array
+
 GRAM = "gram"
 ROW = "row"
 SCAN_FRACTION = 0.25  # when the rarest trigram is in more rows than this, scan instead
@@ -25,7 +27,7 @@ BUILD_CHUNK_ROWS = 65_536  # documents per step: bounds the temporaries (about 6
 
 def build(documents: pa.ChunkedArray | pa.Array) -> pa.Table:
     """The trigram index of a document column (null documents have no trigrams)."""
-    docs = documents.combine_chunks() if isinstance(documents, pa.ChunkedArray) else documents
+    docs = one_array(documents)
     docs = docs.cast(pa.string())
     parts = [
         _pairs(docs.slice(lo, BUILD_CHUNK_ROWS), lo) for lo in range(0, len(docs), BUILD_CHUNK_ROWS)
@@ -55,12 +57,12 @@ def extend(
     """
     row_map = np.full(len(old_labels), -1, dtype=np.int64)
     row_map[carried] = np.searchsorted(new_labels, old_labels[carried])
-    rows = row_map[np.asarray(previous[ROW].combine_chunks(), dtype=np.int64)]
+    rows = row_map[np.asarray(one_array(previous[ROW]), dtype=np.int64)]
     keep = rows >= 0
-    grams = np.asarray(previous[GRAM].combine_chunks(), dtype=np.uint32)[keep]
+    grams = np.asarray(one_array(previous[GRAM]), dtype=np.uint32)[keep]
     old_keys = (grams.astype(np.uint64) << np.uint64(32)) | rows[keep].astype(np.uint64)
     del rows, keep, grams
-    docs = tail_docs.combine_chunks() if isinstance(tail_docs, pa.ChunkedArray) else tail_docs
+    docs = one_array(tail_docs)
     tail_keys = _pairs(docs.cast(pa.string()), 0)
     tail_rows = np.searchsorted(new_labels, tail_labels)[tail_keys & np.uint64(0xFFFFFFFF)]
     tail_keys = (tail_keys >> np.uint64(32) << np.uint64(32)) | tail_rows.astype(np.uint64)
@@ -106,12 +108,8 @@ class DocIndex:
     """A loaded trigram index: `candidates(pattern)` narrows, `search` answers exactly."""
 
     def __init__(self, table: pa.Table, documents: pa.ChunkedArray) -> None:
-        self.grams = np.asarray(
-            table[GRAM].combine_chunks() if table.num_rows else [], dtype=np.uint32
-        )
-        self.rows = np.asarray(
-            table[ROW].combine_chunks() if table.num_rows else [], dtype=np.int32
-        )
+        self.grams = np.asarray(one_array(table[GRAM]) if table.num_rows else [], dtype=np.uint32)
+        self.rows = np.asarray(one_array(table[ROW]) if table.num_rows else [], dtype=np.int32)
         self.documents = documents
         self.num_docs = len(documents)
 

@@ -20,7 +20,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import DOCUMENT, EMBEDDING, ID, LABEL, UNSET_TAG, Op, labels_for, parse_meta_column
+from .schema import (
+    DOCUMENT,
+    EMBEDDING,
+    ID,
+    LABEL,
+    UNSET_TAG,
+    Op,
+    labels_for,
+    one_array,
+    parse_meta_column,
+)
 from .wal.base import LogEntry
 
 
@@ -79,7 +89,7 @@ def _coalesce_adds(entries: Sequence[LogEntry]) -> list[tuple[Op, pa.Table, pa.A
         )
         labels = pa.concat_arrays([labels_for(e.seq, e.batch.num_rows) for e in run])
         if len(run) > 1:
-            first = pc.index_in(table[ID], value_set=table[ID].combine_chunks())
+            first = pc.index_in(table[ID], value_set=one_array(table[ID]))
             keep = np.asarray(first) == np.arange(table.num_rows)
             if not keep.all():  # filter copies every column: skip it when nothing is dropped
                 table, labels = table.filter(pa.array(keep)), labels.filter(pa.array(keep))
@@ -106,7 +116,7 @@ def _apply(
     base: BaseRows,
 ) -> pa.Table | None:
     """Apply one (coalesced) write; `dead` is updated in place, the new tail returned."""
-    ids = batch[ID].combine_chunks()
+    ids = one_array(batch[ID])
     t_pos = positions_in(tail, ids)
     v_pos = base.positions(ids) if len(dead) else np.full(len(ids), -1, dtype=np.int64)
     in_t = t_pos >= 0
@@ -151,7 +161,7 @@ def positions_in(tail: pa.Table | None, ids: pa.Array) -> np.ndarray:
     """Row of each id in `tail` (-1 where absent)."""
     if tail is None or tail.num_rows == 0:
         return np.full(len(ids), -1, dtype=np.int64)
-    found = pc.index_in(ids, value_set=tail[ID].combine_chunks())
+    found = pc.index_in(ids, value_set=one_array(tail[ID]))
     return np.asarray(found.fill_null(-1), dtype=np.int64)
 
 
@@ -227,7 +237,7 @@ def fold(base: BaseRows, overlay: Overlay) -> pa.Table:
     # an empty base may predate the collection's dimension: its schema is not the tail's
     parts = [live, overlay.tail] if live.num_rows else [overlay.tail]
     merged = pa.concat_tables(parts, promote_options="default")
-    labels = merged[LABEL].combine_chunks()
+    labels = one_array(merged[LABEL])
     if len(labels) < 2 or pc.all(pc.less(labels[:-1], labels[1:])).as_py():
         return merged  # adds only: tail labels follow the version's, so no reordering copy
     return merged.take(pc.sort_indices(labels))

@@ -99,3 +99,14 @@ def labels_for(seq: int, rows: int) -> pa.Array:
     import numpy as np
 
     return pa.array((np.uint64(seq) << np.uint64(32)) | np.arange(rows, dtype=np.uint64))
+
+
+def one_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A column as one Array: a single chunk as it is (no copy; combine_chunks copies even one,
+    which for a memory-mapped version is the whole column in anonymous memory), else the chunks
+    concatenated."""
+    if isinstance(column, pa.Array):
+        return column
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    return column.combine_chunks()

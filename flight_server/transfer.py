@@ -20,7 +20,7 @@ from .catalog.base import CollectionRecord
 from .errors import InvalidArgumentError
 from .executor.reader import Rows, gather_refs, page_by_label
 from .executor.state import Snapshot
-from .schema import DOCUMENT, EMBEDDING, ID, embedding_type, parse_meta_column
+from .schema import DOCUMENT, EMBEDDING, ID, embedding_type, one_array, parse_meta_column
 
 EXPORT_KEY = b"fletchdb.export"
 EXPORT_FORMAT = 1
@@ -114,7 +114,7 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
         if field.name in table.column_names:
             col = table.column(field.name)
             col = col.cast(field.type) if not col.type.equals(field.type) else col
-            arrays.append(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+            arrays.append(one_array(col))
         else:
             arrays.append(pa.nulls(n, field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)

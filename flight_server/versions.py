@@ -23,7 +23,7 @@ from usearch.index import Index
 
 from .catalog.base import VersionRecord
 from .doc_index import DocIndex
-from .schema import DOCUMENT, EMBEDDING, ID, LABEL, empty_records
+from .schema import DOCUMENT, EMBEDDING, ID, LABEL, empty_records, one_array
 
 RECORDS_FILE = "records.arrow"
 INDEX_FILE = "index.usearch"
@@ -102,7 +102,7 @@ class Version:
         if self._embeddings is None:
             col = self.records[EMBEDDING]
             dim = col.type.list_size
-            flat = col.combine_chunks().flatten() if self.num_rows else pa.array([], pa.float32())
+            flat = one_array(col).flatten() if self.num_rows else pa.array([], pa.float32())
             self._embeddings = _numpy(flat, np.float32).reshape(-1, dim)
         return self._embeddings
 
@@ -134,7 +134,7 @@ class Version:
 
 def _numpy(array: pa.Array | pa.ChunkedArray, dtype: Any) -> np.ndarray:
     if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+        array = one_array(array)
     if len(array) == 0:
         return np.empty(0, dtype=dtype)
     return np.asarray(array.to_numpy(zero_copy_only=array.null_count == 0), dtype=dtype)

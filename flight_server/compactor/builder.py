@@ -16,7 +16,7 @@ from usearch.index import Index
 from .. import doc_index
 from ..collection_config import USEARCH_METRIC
 from ..materialize import apply_entries, empty_overlay, fold
-from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, parse_meta_column
+from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, one_array, parse_meta_column
 from ..versions import Version, _numpy
 from ..wal.base import LogEntry
 
@@ -49,7 +49,7 @@ def full_index(records: pa.Table, dimension: int, configuration: dict[str, Any])
     index = new_index(dimension, configuration)
     if records.num_rows:
         labels = _numpy(records[LABEL], np.uint64)
-        flat = records[EMBEDDING].combine_chunks().flatten()
+        flat = one_array(records[EMBEDDING]).flatten()
         vectors = _numpy(flat, np.float32).reshape(records.num_rows, -1)
         index.add(labels, np.require(vectors, requirements=["A", "C"]))
     return index
@@ -65,9 +65,7 @@ def update_index(index: Index, version: Version, removed: np.ndarray, tail: pa.T
             index.remove(removed)
         return len(removed)
     labels = _numpy(tail[LABEL], np.uint64)
-    vectors = _numpy(tail[EMBEDDING].combine_chunks().flatten(), np.float32).reshape(
-        tail.num_rows, -1
-    )
+    vectors = _numpy(one_array(tail[EMBEDDING]).flatten(), np.float32).reshape(tail.num_rows, -1)
     unchanged = _unchanged(version, labels, vectors)
     drop = np.setdiff1d(removed, labels[unchanged])
     if len(drop):

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema import DOCUMENT
+from ..schema import DOCUMENT, one_array
 from ..versions import Version
 from .state import Snapshot
 from .tokenizer import tokenize
@@ -57,7 +57,7 @@ class FtsIndex:
     """Postings of one record table, loaded for scoring: `postings(term)` and document lengths."""
 
     def __init__(self, table: pa.Table, num_rows: int) -> None:
-        term = table[TERM].combine_chunks() if table.num_rows else None
+        term = one_array(table[TERM]) if table.num_rows else None
         if term is None or len(term) == 0:
             self._words: pa.Array = pa.array([], pa.string())
             ids = EMPTY_ROWS
@@ -65,8 +65,8 @@ class FtsIndex:
         else:
             self._words = term.dictionary
             ids = np.asarray(term.indices, dtype=np.int32)
-            self.rows = np.asarray(table[ROW].combine_chunks(), dtype=np.int32)
-            self.tf = np.asarray(table[TF].combine_chunks(), dtype=np.int32)
+            self.rows = np.asarray(one_array(table[ROW]), dtype=np.int32)
+            self.tf = np.asarray(one_array(table[TF]), dtype=np.int32)
         self.offsets = np.searchsorted(ids, np.arange(len(self._words) + 1, dtype=np.int32))
         self.num_rows = num_rows
         self.doc_len = np.bincount(self.rows, weights=self.tf, minlength=num_rows)

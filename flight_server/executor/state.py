@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..materialize import Overlay, apply_entries, empty_overlay
-from ..schema import EMBEDDING, LABEL
+from ..schema import EMBEDDING, LABEL, one_array
 from ..versions import Version, _numpy, with_positions
 from ..wal.base import LogEntry
 
@@ -54,7 +54,7 @@ class Snapshot:
             if tail is None:
                 self._tail_embeddings = np.empty((0, 0), dtype=np.float32)
             else:
-                col = tail[EMBEDDING].combine_chunks()
+                col = one_array(tail[EMBEDDING])
                 flat = _numpy(col.flatten(), np.float32)
                 self._tail_embeddings = np.ascontiguousarray(flat.reshape(len(col), -1))
         return self._tail_embeddings

@@ -16,12 +16,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..schema import one_array
+
 SEPARATOR = r"[^\p{L}\p{M}\p{N}]+"
 
 
 def tokenize(documents: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """(row of each token, the tokens) of a string column; null documents have no tokens."""
-    docs = documents.combine_chunks() if isinstance(documents, pa.ChunkedArray) else documents
+    docs = one_array(documents)
     docs = docs.cast(pa.string())
     if len(docs) == 0:
         return np.empty(0, np.int64), pa.array([], pa.string())

@@ -19,7 +19,7 @@ from ..errors import AuthenticationError, InvalidArgumentError, QuotaError
 from ..gateway.auth import DEV_PRINCIPAL, Principal, TokenVerifier
 from ..gateway.gateway import Gateway
 from ..gateway.policy import ACTIONS
-from ..schema import EMBEDDING, ID, Op
+from ..schema import EMBEDDING, ID, Op, one_array
 from . import protocol
 from .actions import collection_json, run_action
 from .errors import to_flight, translated
@@ -324,7 +324,7 @@ def _arrow_matrix(batches: list[pa.RecordBatch]) -> np.ndarray:
     table = pa.Table.from_batches(batches)
     if EMBEDDING not in table.schema.names:
         raise InvalidArgumentError("DoExchange query batches need an 'embedding' column")
-    column = table.column(EMBEDDING).combine_chunks()
+    column = one_array(table.column(EMBEDDING))
     typ = column.type
     if not pa.types.is_fixed_size_list(typ) or not pa.types.is_floating(typ.value_type):
         raise InvalidArgumentError(

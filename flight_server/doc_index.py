@@ -24,7 +24,7 @@ ROW = "row"
 SCAN_FRACTION = 0.25  # when the rarest trigram is in more rows than this, scan instead
 
 
-BUILD_CHUNK_ROWS = 65_536  # documents per step: bounds the temporaries (about 60 bytes a byte)
+BUILD_CHUNK_ROWS = 65_536  # documents per step: the temporaries take ~60 bytes per document byte
 
 
 def build(documents: pa.ChunkedArray | pa.Array) -> pa.Table:

@@ -12,6 +12,7 @@ import bisect
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -43,9 +44,14 @@ class Snapshot:
         """Per version row: True where the tail deleted or superseded it."""
         return self.overlay.dead
 
+    @cached_property
+    def dead_count(self) -> int:
+        """Version rows the tail deleted or superseded (counted once per snapshot)."""
+        return int(np.count_nonzero(self.dead))
+
     def count(self) -> int:
         """Live records."""
-        return int(self.version.num_rows - np.count_nonzero(self.dead)) + self.overlay.tail_rows
+        return self.version.num_rows - self.dead_count + self.overlay.tail_rows
 
     def tail_embeddings(self) -> np.ndarray:
         """Tail embeddings as one contiguous (n, dim) float32 array."""

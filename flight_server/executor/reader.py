@@ -274,9 +274,9 @@ class Executor:
             refused[candidates] = False
             live = len(refused) - int(np.count_nonzero(refused))
 
-        def accept(keys: np.ndarray) -> np.ndarray:
+        def rows_of(keys: np.ndarray) -> np.ndarray:
             r = version.rows_of_labels(keys.reshape(-1)).reshape(keys.shape)
-            return (r >= 0) & ~refused[np.maximum(r, 0)]
+            return np.where(refused[np.maximum(r, 0)], -1, r)
 
         ratio = version.num_rows / max(live, 1)
         start = (
@@ -284,9 +284,7 @@ class Executor:
             + k
         )
         # at least 2k candidates (costless below ef) so the exact re-rank can improve on the index
-        d, labels = index_topk(version.index, queries, k, accept, max(start, 2 * k), ef)
-        rows = version.rows_of_labels(labels.reshape(-1)).reshape(labels.shape)
-        rows = np.where(np.isfinite(d), rows, -1)
+        d, rows = index_topk(version.index, queries, k, rows_of, max(start, 2 * k), ef)
         d, rows = rerank(queries, version.embeddings(), version.sq_norms(), rows, k, space)
         short = (rows >= 0).sum(axis=1) < min(k, live)
         if short.any() and candidates is not None:  # oversampling fell short: answer exactly

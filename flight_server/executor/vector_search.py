@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
-from usearch.index import Index
+from usearch.index import BatchMatches, Index
 
 BLOCK_ROWS = 32_768  # rows of the candidate matrix scored per matmul, to bound memory
 
@@ -137,31 +137,33 @@ def index_topk(
     index: Index,
     queries: np.ndarray,
     k: int,
-    accept: Callable[[np.ndarray], np.ndarray],
+    rows_of: Callable[[np.ndarray], np.ndarray],
     start_count: int,
     ef: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(distances, labels) of at least k accepted labels per query from an HNSW index, nearest first.
+    """(distances, rows) of at least k accepted records per query from an HNSW index, nearest first.
 
-    `accept(labels) -> bool mask` drops deleted, superseded or filtered-out records; the search
-    widens (x4) until every query has k accepted results or the whole index was asked. Every
-    accepted label found is returned (padded with inf), for an exact re-rank to cut to k.
+    `rows_of(labels) -> rows` maps index labels to rows, -1 for labels to drop (deleted,
+    superseded or filtered out); the search widens (x4) until every query has k accepted results
+    or the whole index was asked. Every accepted row found is returned (padded with inf, -1), for
+    an exact re-rank to cut to k.
     """
     size = len(index)
     count = min(max(start_count, k), size)
+    queries = aligned(queries)
     while True:
         index.expansion_search = max(ef, count)  # type: ignore[misc]  # settable at runtime; stub says read-only
         # for a few queries one thread is faster than usearch's thread pool (measured 0.9 vs 1.4 ms)
-        found = index.search(aligned(queries), count, threads=1 if len(queries) < 8 else 0)
+        found = index.search(queries, count, threads=1 if len(queries) < 8 else 0)
         keys = np.asarray(found.keys, dtype=np.uint64).reshape(len(queries), -1)
         dist = np.asarray(found.distances, dtype=np.float32).reshape(len(queries), -1)
-        # one query gives Matches (only hits), several give BatchMatches (padded, with counts)
-        counts = np.asarray(getattr(found, "counts", [keys.shape[1]])).reshape(-1)
-        valid = np.arange(keys.shape[1])[None, :] < counts[:, None]
-        valid &= accept(keys)
-        if count >= size or (valid.sum(axis=1) >= k).all():
+        rows = rows_of(keys)
+        if isinstance(found, BatchMatches):  # several queries: hits padded up to count
+            rows[np.arange(keys.shape[1])[None, :] >= np.asarray(found.counts)[:, None]] = -1
+        accepted = (rows >= 0).sum(axis=1)
+        if count >= size or (accepted >= k).all():
             break
         count = min(count * 4, size)
-    dist = np.where(valid, dist, np.inf).astype(np.float32)
+    dist = np.where(rows >= 0, dist, np.float32(np.inf))
     order = np.argsort(dist, axis=1, kind="stable")
-    return np.take_along_axis(dist, order, 1), np.take_along_axis(keys, order, 1)
+    return np.take_along_axis(dist, order, 1), np.take_along_axis(rows, order, 1)

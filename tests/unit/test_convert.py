@@ -302,7 +302,8 @@ class _RowsRefused(np.ndarray):
 
 
 def test_embedding_conversion_is_columnar() -> None:
-    # speed is benchmarks/bench_transfer.py's business; here: no per-row Python on the way
+    # speed: benchmarks/bench_flight.py reports the conversion time of every ingest batch; here: no
+    # per-row Python on the way
     vectors = np.random.default_rng(0).standard_normal((1_000, 384)).view(_RowsRefused)
     batch = to_write_batch(Op.ADD, [f"id{i}" for i in range(1_000)], vectors)
     assert batch.column(1).type == pa.list_(pa.float32(), 384)

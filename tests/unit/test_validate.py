@@ -365,6 +365,7 @@ def _calls(fn: Any) -> int:
 
 
 def test_validation_is_columnar() -> None:
-    # no per-record Python: validating 10x the rows makes the same calls (speed: benchmarks/)
+    # no per-record Python: validating 10x the rows makes the same calls (speed: the ingest phase
+    # of benchmarks/bench_engine.py)
     small, large = _mixed_batch(1_000, 384), _mixed_batch(10_000, 384)
     assert _calls(lambda: check(Op.ADD, large, 384)) == _calls(lambda: check(Op.ADD, small, 384))

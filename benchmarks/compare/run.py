@@ -126,6 +126,12 @@ def reused_chroma(path: Path, ds: Dataset) -> dict[str, Any]:
     old = json.loads(path.read_text())
     if old["dataset"] != ds.manifest:
         raise SystemExit(f"{path} was measured on another data set than {ds.path}")
+    here, there = machine_info(), old["machine"]
+    if (here["cpu_model"], here["cpu_count"]) != (there["cpu_model"], there["cpu_count"]):
+        raise SystemExit(  # sessions land on different machines: a ratio across two is meaningless
+            f"{path} was measured on {there['cpu_count']} x {there['cpu_model']}, this machine is "
+            f"{here['cpu_count']} x {here['cpu_model']}: rerun Chroma here (--engines chroma)"
+        )
     res: dict[str, Any] = old["engines"]["chroma"]
     res["reused_from"] = f"{path.name} ({old['date']})"
     return res

@@ -125,7 +125,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hnsw_space", "l2", "Default distance space: l2 (squared), cosine or ip."),
     Setting("hnsw_m", 16, "Default HNSW connectivity (Chroma's hnsw:M)."),
     Setting("hnsw_construction_ef", 100, "Default HNSW expansion at build time."),
-    Setting("hnsw_search_ef", 100, "Default HNSW expansion at query time."),
+    Setting(
+        "hnsw_search_ef",
+        100,
+        "Default HNSW expansion at query time (Chroma's default). On real MiniLM text embeddings "
+        "100 gives recall@10 ~0.99 (Chroma 0.9875 at its default); 128 gives 0.9905-0.9945 at "
+        "+25% search time (benchmarks/README.md).",
+    ),
     Setting(
         "hnsw_dtype",
         "f16",

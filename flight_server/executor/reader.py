@@ -23,7 +23,7 @@ from ..versions import POS, Version
 from .doc_narrow import candidate_rows
 from .filter_sql import compile_filter, relation_aliases
 from .state import Snapshot
-from .vector_search import exact_topk, index_topk, merge_topk, rerank
+from .vector_search import exact_topk, index_candidates, merge_topk, rerank
 
 DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": "false",
@@ -284,7 +284,7 @@ class Executor:
             + k
         )
         # at least 2k candidates (costless below ef) so the exact re-rank can improve on the index
-        d, rows = index_topk(version.index, queries, k, rows_of, max(start, 2 * k), ef)
+        rows = index_candidates(version.index, queries, k, rows_of, max(start, 2 * k), ef)
         d, rows = rerank(queries, version.embeddings(), version.sq_norms(), rows, k, space)
         short = (rows >= 0).sum(axis=1) < min(k, live)
         if short.any() and candidates is not None:  # oversampling fell short: answer exactly

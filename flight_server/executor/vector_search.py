@@ -133,20 +133,20 @@ def rerank(
     return np.take_along_axis(dist, order, 1), np.take_along_axis(rows, order, 1)
 
 
-def index_topk(
+def index_candidates(
     index: Index,
     queries: np.ndarray,
     k: int,
     rows_of: Callable[[np.ndarray], np.ndarray],
     start_count: int,
     ef: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(distances, rows) of at least k accepted records per query from an HNSW index, nearest first.
+) -> np.ndarray:
+    """Per query, the rows of at least k accepted records from an HNSW index (-1 = none).
 
     `rows_of(labels) -> rows` maps index labels to rows, -1 for labels to drop (deleted,
     superseded or filtered out); the search widens (x4) until every query has k accepted results
-    or the whole index was asked. Every accepted row found is returned (padded with inf, -1), for
-    an exact re-rank to cut to k.
+    or the whole index was asked. Every accepted row found is returned, unordered by exact
+    distance: the index's distances are approximate (f16/i8), so the caller re-ranks.
     """
     size = len(index)
     count = min(max(start_count, k), size)
@@ -155,15 +155,9 @@ def index_topk(
         index.expansion_search = max(ef, count)  # type: ignore[misc]  # settable at runtime; stub says read-only
         # for a few queries one thread is faster than usearch's thread pool (measured 0.9 vs 1.4 ms)
         found = index.search(queries, count, threads=1 if len(queries) < 8 else 0)
-        keys = np.asarray(found.keys, dtype=np.uint64).reshape(len(queries), -1)
-        dist = np.asarray(found.distances, dtype=np.float32).reshape(len(queries), -1)
-        rows = rows_of(keys)
+        rows = rows_of(np.asarray(found.keys, dtype=np.uint64).reshape(len(queries), -1))
         if isinstance(found, BatchMatches):  # several queries: hits padded up to count
-            rows[np.arange(keys.shape[1])[None, :] >= np.asarray(found.counts)[:, None]] = -1
-        accepted = (rows >= 0).sum(axis=1)
-        if count >= size or (accepted >= k).all():
-            break
+            rows[np.arange(rows.shape[1])[None, :] >= np.asarray(found.counts)[:, None]] = -1
+        if count >= size or ((rows >= 0).sum(axis=1) >= k).all():
+            return rows
         count = min(count * 4, size)
-    dist = np.where(rows >= 0, dist, np.float32(np.inf))
-    order = np.argsort(dist, axis=1, kind="stable")
-    return np.take_along_axis(dist, order, 1), np.take_along_axis(rows, order, 1)

@@ -24,6 +24,7 @@ from usearch.index import Index
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import envs  # noqa: E402
+from dataset import Dataset, normalized  # noqa: E402
 
 SWEEP = [(100, 20), (100, 100), (128, 20), (160, 20), (200, 20)]
 
@@ -39,16 +40,14 @@ def main() -> int:
         raise SystemExit(
             f"{path} is missing: run benchmarks/compare/run.py --data {args.data} first"
         )
-    vectors, queries = np.load(path / "vectors.npy"), np.load(path / "queries.npy")
-    with np.load(path / "truth.npz") as z:
-        truth = z["all"]
+    ds = Dataset.open(path)
+    vectors, queries, truth = ds.array("vectors"), ds.array("queries"), ds.truth()["all"]
     index = Index(ndim=vectors.shape[1], metric="cos", dtype="f16", connectivity=16,
                   expansion_add=100)  # fmt: skip
     t0 = time.perf_counter()
     index.add(np.arange(len(vectors)), vectors, threads=2)
     print(f"{path.name}: built in {time.perf_counter() - t0:.1f} s")
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit_q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    unit, unit_q = normalized(vectors), normalized(queries)
     for ef, count in SWEEP:
         index.expansion_search = max(ef, count)
         hits, times = 0, []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from flight_server.errors import (
 )
 from flight_server.schema import Op
 from flight_server.validate import duplicate_ids_message, validate_write_batch
+from tests.support.calls import python_calls
 
 D = 3
 SETTINGS = Settings()
@@ -347,25 +347,10 @@ def _mixed_batch(n: int, d: int) -> pa.RecordBatch:
     )
 
 
-def _calls(fn: Any) -> int:
-    """Python and C function calls made while fn() runs (sys.setprofile: deterministic)."""
-    fn()  # warm: first calls fill caches (abc subclass checks) and would count extra
-    count = 0
-
-    def profile(frame: Any, event: str, arg: Any) -> None:
-        nonlocal count
-        count += event in ("call", "c_call")
-
-    sys.setprofile(profile)
-    try:
-        fn()
-    finally:
-        sys.setprofile(None)
-    return count
-
-
 def test_validation_is_columnar() -> None:
     # no per-record Python: validating 10x the rows makes the same calls (speed: the ingest phase
     # of benchmarks/bench_engine.py)
     small, large = _mixed_batch(1_000, 384), _mixed_batch(10_000, 384)
-    assert _calls(lambda: check(Op.ADD, large, 384)) == _calls(lambda: check(Op.ADD, small, 384))
+    assert python_calls(lambda: check(Op.ADD, large, 384)) == python_calls(
+        lambda: check(Op.ADD, small, 384)
+    )

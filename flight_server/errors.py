@@ -184,6 +184,28 @@ class MissingDependencyError(FletchError, ImportError):  # type: ignore[misc]
     status = "FAILED_PRECONDITION"
 
 
+# Chroma raises builtins for some bad arguments (its Rust bindings' TypeError/OverflowError); these
+# keep that builtin in the MRO, so `except TypeError` catches FletchDB's as it catches Chroma's.
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of the wrong type where Chroma raises TypeError (n_results=0, limit='1', ...)."""
+
+    code = "invalid_argument_type"
+
+
+class InvalidArgumentOverflowError(InvalidArgumentError, OverflowError):
+    """An integer out of range where Chroma raises OverflowError (limit=-1, n_results=2**64)."""
+
+    code = "invalid_argument_overflow"
+
+
+class NotSupportedError(FletchError, NotImplementedError):
+    """A Chroma entry point FletchDB does not offer (yet); the message names the alternative."""
+
+    code = "not_supported"
+    chroma_name = "InternalError"
+    status = "FAILED_PRECONDITION"
+
+
 # Defined here, not derived by introspection, so that adding a class without a row is a visible diff
 # (tests/unit/test_errors.py checks that every subclass has one).
 ERROR_TABLE: tuple[type[FletchError], ...] = (
@@ -206,6 +228,9 @@ ERROR_TABLE: tuple[type[FletchError], ...] = (
     VersionConflictError,
     ClosedError,
     MissingDependencyError,
+    InvalidArgumentTypeError,
+    InvalidArgumentOverflowError,
+    NotSupportedError,
 )
 
 ERRORS_BY_CODE: dict[str, type[FletchError]] = {cls.code: cls for cls in ERROR_TABLE}

@@ -396,6 +396,8 @@ def _check_meta_values(tag: str, key: str, arr: pa.Array, ids: pa.Array, s: Sett
                 f"Expected metadata list value for key '{key}' to contain only str, int, float, "
                 "or bool and all elements must be the same type, got a null element"
             )
+    if tag in ("f", "lf"):
+        _check_finite(tag, key, arr, strings, ids)
     if tag in ("s", "ls"):
         lengths = pc.binary_length(strings)
         longest = pc.max(lengths).as_py()
@@ -405,10 +407,26 @@ def _check_meta_values(tag: str, key: str, arr: pa.Array, ids: pa.Array, s: Sett
             raise QuotaError("max_metadata_value_bytes", longest, s.max_metadata_value_bytes, what)
 
 
+def _check_finite(tag: str, key: str, arr: pa.Array, values: pa.Array, ids: pa.Array) -> None:
+    """Float metadata must be finite: NaN and infinities would match range filters wrongly."""
+    bad = pc.invert(pc.fill_null(pc.is_finite(values), True))
+    if not pc.any(bad).as_py():
+        return
+    pos = _first(bad)
+    row = pos if tag == "f" else _row_of_element(arr, pos)
+    raise InvalidArgumentError(
+        f"Expected metadata float value for key '{key}' to be finite, got {values[pos].as_py()} "
+        f"(record id {_rid(ids, row)})"
+    )
+
+
+def _row_of_element(arr: pa.Array, pos: int) -> int:
+    """The record holding element `pos` of a list column's flattened values."""
+    list_lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy()
+    return int(np.searchsorted(np.cumsum(list_lengths), pos, side="right"))
+
+
 def _row_of_longest(arr: pa.Array, tag: str, lengths: pa.Array, longest: int) -> int:
     """The record holding the longest string value (list columns map element to row)."""
     pos = pc.index(lengths, longest).as_py()
-    if tag == "s":
-        return int(pos)
-    list_lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy()
-    return int(np.searchsorted(np.cumsum(list_lengths), pos, side="right"))
+    return int(pos) if tag == "s" else _row_of_element(arr, int(pos))

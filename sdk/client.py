@@ -16,6 +16,7 @@ from flight_server.errors import InvalidArgumentError
 from flight_server.schema import Op
 
 from .collection import Collection, EmbeddingFunction, check_collection_metadata
+from .results import validate_limit_offset
 from .sql import SqlParams, sql_params
 from .transfer import export_collection, import_collection
 from .transport import Transport
@@ -105,6 +106,7 @@ class Client:
         self, limit: int | None = None, offset: int | None = None, tenant: str | None = None
     ) -> list[dict[str, str]]:
         """Databases of a tenant in creation order."""
+        limit, offset = validate_limit_offset(limit, offset)
         return [
             _database_dict(d)
             for d in self._transport.list_databases(tenant or self.tenant, limit, offset)
@@ -158,6 +160,7 @@ class Client:
         self, limit: int | None = None, offset: int | None = None
     ) -> list[Collection]:
         """Collections of the current database in creation order."""
+        limit, offset = validate_limit_offset(limit, offset)
         records = self._transport.list_collections(self.tenant, self.database, limit, offset)
         return [Collection(self._transport, r, DEFAULT_EMBEDDING_FUNCTION) for r in records]
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flight_server.catalog.base import CollectionRecord
-from flight_server.errors import InvalidArgumentError
+from flight_server.errors import DuplicateIDError, InvalidArgumentError
 from flight_server.executor.filters import (
     _client_check_where,
     _client_check_where_document,
     check_depth_limit,
 )
 from flight_server.schema import Op
+from flight_server.validate import duplicate_ids_message
 
-from .convert import _metadata_arrays, normalize_embeddings, to_write_batch
+from .collection_metadata import check_collection_metadata
+from .convert import normalize_embeddings, to_write_batch
 from .frames import GetResult, QueryResult
 from .ingest import is_table_input, write_table
 from .results import (
@@ -247,13 +250,12 @@ class Collection:
         return self._transport.stats(self.id)
 
 
-def check_collection_metadata(metadata: Any, op: Op) -> None:
-    """Chroma's checks of a collection's metadata (Op.ADD: create, Op.UPDATE: modify)."""
-    if metadata is None:
-        return
-    if op is Op.ADD and metadata == {}:
-        raise InvalidArgumentError("Validation error: metadata: Metadata cannot be empty")
-    _metadata_arrays([metadata], 1, op, "")
+def _check_unique(ids: list[Any], op: str) -> None:
+    """Chroma's duplicate check of get's and delete's ids, suffixed " in <op>." as Chroma's."""
+    strings = [i for i in ids if isinstance(i, str)]
+    if len(set(strings)) != len(strings):
+        dups = [i for i, n in Counter(strings).items() if n > 1]
+        raise DuplicateIDError(f"{duplicate_ids_message(dups)} in {op}.")
 
 
 def _ids_and_filters(
@@ -261,6 +263,8 @@ def _ids_and_filters(
 ) -> list[str] | None:
     """Chroma's client-side checks of ids and filters, suffixed " in <op>." as Chroma's are."""
     id_list = [ids] if isinstance(ids, str) else (list(ids) if ids is not None else None)
+    if op != "query" and id_list:  # query's ids are not validated by Chroma
+        _check_unique(id_list, op)
     check_depth_limit(where, where_document, max_depth)  # before any check that recurses
     try:
         if id_list == [] and op != "query":  # query's ids are not validated by Chroma

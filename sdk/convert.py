@@ -16,7 +16,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flight_server.errors import DuplicateIDError, InvalidArgumentError
+from flight_server.errors import (
+    DuplicateIDError,
+    InvalidArgumentError,
+    InvalidArgumentOverflowError,
+    InvalidArgumentTypeError,
+)
 from flight_server.schema import DOCUMENT, EMBEDDING, ID, META_TAGS, UNSET_TAG, Op, meta_column
 from flight_server.validate import INCONSISTENT_DIMENSIONS as _INCONSISTENT
 from flight_server.validate import RESERVED_METADATA_KEY, duplicate_ids_message
@@ -321,7 +326,7 @@ def _check_key(key: Any, w: str) -> None:
             f"Expected metadata to not contain the reserved key {RESERVED_METADATA_KEY}{w}"
         )
     if not isinstance(key, str):
-        raise InvalidArgumentError(
+        raise InvalidArgumentTypeError(
             f"Expected metadata key to be a str, got {key} which is a {type(key).__name__}{w}"
         )
 
@@ -331,7 +336,7 @@ def _slow_value(key: str, value: Any, unset_ok: bool, w: str) -> tuple[str, Any]
     if value is None:
         if unset_ok:
             return UNSET_TAG, True
-        raise InvalidArgumentError(
+        raise InvalidArgumentTypeError(
             "argument 'metadatas': Cannot convert Python object to MetadataValue: None value for "
             f"key {key!r} (None removes a key only in update and upsert){w}"
         )
@@ -339,7 +344,9 @@ def _slow_value(key: str, value: Any, unset_ok: bool, w: str) -> tuple[str, Any]
         return "b", bool(value)
     if isinstance(value, int):
         value = int(value)
-        return ("i", value) if _INT64_MIN <= value < _INT64_END else ("f", float(value))
+        if not _INT64_MIN <= value < _INT64_END:
+            raise InvalidArgumentOverflowError(int64_message(key, value) + w)
+        return "i", value
     if isinstance(value, float):
         return "f", float(value)
     if isinstance(value, str):
@@ -364,6 +371,16 @@ def _list_value(key: str, value: list[Any], w: str) -> tuple[str, list[Any]]:
             f"Expected metadata list value for key '{key}' to contain only str, int, float, or "
             f"bool and all elements must be the same type, got {_short(value)}{w}"
         )
-    if first is int and not all(_INT64_MIN <= v < _INT64_END for v in value):
-        return "lf", [float(v) for v in value]
+    if first is int:
+        for v in value:
+            if not _INT64_MIN <= v < _INT64_END:
+                raise InvalidArgumentOverflowError(int64_message(key, v) + w)
     return "l" + _TAG_BY_TYPE[first], value
+
+
+def int64_message(key: str, value: int) -> str:
+    """Why an int metadata value is refused (Chroma would store it as a lossy float)."""
+    return (
+        f"Expected metadata int value for key '{key}' to fit in 64 bits "
+        f"({_INT64_MIN} to {_INT64_END - 1}), got {_short(value)}"
+    )

@@ -9,6 +9,7 @@ numpy arrays (get: one (n, d) array; query: a list of (k, d) arrays; an empty re
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
@@ -16,7 +17,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flight_server.errors import InternalError, InvalidArgumentError, QuotaError
+from flight_server.errors import (
+    InternalError,
+    InvalidArgumentError,
+    InvalidArgumentOverflowError,
+    InvalidArgumentTypeError,
+    QuotaError,
+)
 from flight_server.schema import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
 
 from .frames import GetResult, QueryResult
@@ -26,6 +33,7 @@ GET_INCLUDE_DEFAULT = ("metadatas", "documents")
 QUERY_INCLUDE_DEFAULT = ("metadatas", "documents", "distances")
 DISTANCE = "distance"
 Records: TypeAlias = pa.Table | pa.RecordBatch
+_U32_END, _I64_MIN, _I64_END = 2**32, -(2**63), 2**63
 
 
 def validate_include(include: Any, for_query: bool, has_data_loader: bool = False) -> list[str]:
@@ -55,39 +63,48 @@ def validate_include(include: Any, for_query: bool, has_data_loader: bool = Fals
 
 
 def validate_n_results(n_results: Any, maximum: int | None = None) -> int:
-    """Chroma's `validate_n_results` (an int > 0), plus FletchDB's max_n_results limit."""
+    """Chroma's `validate_n_results` (an int > 0, a u32), plus FletchDB's max_n_results limit."""
     if not isinstance(n_results, int):
         raise InvalidArgumentError(
             f"Expected requested number of results to be a int, got {n_results} in query."
         )
-    if n_results <= 0:
-        raise InvalidArgumentError(
+    if n_results <= 0:  # Chroma raises TypeError here
+        raise InvalidArgumentTypeError(
             f"Number of requested results {n_results}, cannot be negative, or zero. in query."
         )
-    if maximum is not None and n_results > maximum:
-        raise QuotaError("max_n_results", n_results, maximum, "n_results")
-    return int(n_results)
+    n = as_u32("n_results", n_results)
+    if maximum is not None and n > maximum:
+        raise QuotaError("max_n_results", n, maximum, "n_results")
+    return n
+
+
+def as_u32(name: str, value: Any) -> int:
+    """An int argument as Chroma's Rust bindings take it (a u32), with their TypeError/OverflowError."""
+    try:
+        number = operator.index(value)  # ints, bools and numpy integers, as PyO3 accepts them
+    except TypeError:
+        raise InvalidArgumentTypeError(
+            f"argument '{name}': '{type(value).__name__}' object cannot be interpreted as an integer"
+        ) from None
+    if not _I64_MIN <= number < _I64_END:
+        raise InvalidArgumentOverflowError("Python int too large to convert to C long")
+    if not 0 <= number < _U32_END:
+        side = "negative" if number < 0 else f"over {_U32_END - 1}"
+        raise InvalidArgumentOverflowError(
+            f"out of range integral type conversion attempted ({name}={number} is {side})"
+        )
+    return number
 
 
 def validate_limit_offset(
     limit: Any, offset: Any, max_limit: int | None = None
 ) -> tuple[int | None, int]:
-    """get()'s limit and offset as Chroma's client takes them: None or an int >= 0."""
-    for name, value in (("limit", limit), ("offset", offset)):
-        if value is None:
-            continue
-        if not isinstance(value, int):
-            raise InvalidArgumentError(
-                f"argument '{name}': '{type(value).__name__}' object cannot be interpreted as "
-                "an integer"
-            )
-        if value < 0:
-            raise InvalidArgumentError(
-                f"out of range integral type conversion attempted ({name}={value} is negative)"
-            )
-    if limit is not None and max_limit is not None and limit > max_limit:
-        raise QuotaError("max_get_limit", limit, max_limit, "limit")
-    return (None if limit is None else int(limit)), int(offset or 0)
+    """get()'s (or a list's) limit and offset as Chroma's client takes them: None or a u32."""
+    lim = None if limit is None else as_u32("limit", limit)
+    off = 0 if offset is None else as_u32("offset", offset)
+    if lim is not None and max_limit is not None and lim > max_limit:
+        raise QuotaError("max_get_limit", lim, max_limit, "limit")
+    return lim, off
 
 
 def metadatas_from_table(table: Records) -> list[dict[str, Any] | None]:

@@ -115,26 +115,63 @@ def test_modify_to_an_existing_or_invalid_name_changes_nothing(client: fletchdb.
 
 
 @pytest.mark.parametrize(
-    ("metadata", "message"),
+    ("metadata", "error", "message"),
     [
-        ({}, "Validation error: metadata: Metadata cannot be empty"),
+        ({}, InvalidArgumentError, "Validation error: metadata: Metadata cannot be empty"),
+        # chromadb 1.5.9's Rust conversion raises these TypeErrors at create
         (
             {"a": {"b": 1}},
-            "Expected metadata value to be a str, int, float, bool, SparseVector, list, or None, "
-            "got {'b': 1} which is a dict",
+            TypeError,
+            "argument 'metadata': Cannot convert Python object to MetadataValue",
         ),
+        (
+            {"a": None},
+            TypeError,
+            "argument 'metadata': Cannot convert Python object to MetadataValue",
+        ),
+        (
+            {1: "a"},
+            TypeError,
+            "argument 'metadata': 'int' object cannot be converted to 'PyString'",
+        ),
+        # Chroma keeps NaN and turns 2**64 into a float; FletchDB refuses both
+        ({"a": float("nan")}, ValueError, "Expected metadata float value for key 'a' to be finite"),
+        ({"a": 2**64}, OverflowError, "Expected metadata int value for key 'a' to fit in 64 bits"),
     ],
-    ids=["empty", "nested"],
+    ids=["empty", "nested", "none", "key-int", "nan", "int-big"],
 )
 def test_create_collection_validates_metadata(
-    client: fletchdb.Client, metadata: dict, message: str
+    client: fletchdb.Client, metadata: dict, error: type, message: str
 ) -> None:
     with pytest.raises(InvalidArgumentError) as info:
         client.create_collection("meta", metadata=metadata)
+    assert isinstance(info.value, error)
     assert str(info.value).startswith(message)
-    with pytest.raises(InvalidArgumentError):
+    with pytest.raises(error):
         client.get_or_create_collection("meta", metadata=metadata)
     assert client.count_collections() == 0
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error", "message"),
+    [
+        ({"a": {"b": 1}}, ValueError, "Expected metadata value to be a str, int, float, bool, "
+         "SparseVector, list, or None, got {'b': 1} which is a dict"),
+        ({1: "a"}, TypeError, "Expected metadata key to be a str, got 1 which is a int"),
+        ({"a": float("inf")}, ValueError, "Expected metadata float value for key 'a' to be finite"),
+        ({"a": [1, -(2**63) - 1]}, OverflowError, "Expected metadata int value for key 'a'"),
+    ],
+    ids=["nested", "key-int", "inf", "int-small"],
+)  # fmt: skip
+def test_modify_validates_metadata(
+    client: fletchdb.Client, metadata: dict, error: type, message: str
+) -> None:
+    col = client.create_collection("meta", metadata={"keep": 1})
+    with pytest.raises(InvalidArgumentError) as info:
+        col.modify(metadata=metadata)
+    assert isinstance(info.value, error) and str(info.value).startswith(message)
+    assert col.metadata == {"keep": 1}
+    assert client.get_collection("meta").metadata == {"keep": 1}
 
 
 def test_collections_do_not_see_each_others_records(client: fletchdb.Client) -> None:

@@ -16,7 +16,7 @@ from flight_server.validate import validate_metadata_key, validate_write_batch
 
 keys = st.text(min_size=1, max_size=12).filter(lambda k: validate_metadata_key(k) is None)
 ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)
-floats = st.floats(width=64)
+floats = st.floats(width=64, allow_nan=False, allow_infinity=False)  # non-finite: refused
 scalars = st.one_of(st.text(max_size=20), ints, floats, st.booleans())
 lists = st.one_of(
     *(

@@ -24,7 +24,13 @@ from fletchdb.convert import (
 )
 
 from flight_server.config import Settings
-from flight_server.errors import DuplicateIDError, InvalidArgumentError, QuotaError
+from flight_server.errors import (
+    DuplicateIDError,
+    InvalidArgumentError,
+    InvalidArgumentOverflowError,
+    InvalidArgumentTypeError,
+    QuotaError,
+)
 from flight_server.schema import Op
 from flight_server.validate import validate_write_batch
 from tests.support.calls import python_calls
@@ -131,17 +137,24 @@ def test_delete_batch_has_only_ids() -> None:
         to_write_batch(Op.DELETE, ["a"], documents=["x"])
 
 
-def test_bool_is_never_int_and_huge_ints_become_floats_like_chroma() -> None:
+def test_bool_is_never_int_and_int64_bounds_are_kept() -> None:
     batch = to_write_batch(
         Op.ADD, ["a", "b"], [[1, 2, 3]] * 2,
-        [{"v": True, "w": [False, True], "big": 2**70, "l": [2**64]}, {"v": 1, "big": -(2**63)}],
+        [{"v": True, "w": [False, True], "big": 2**63 - 1}, {"v": 1, "big": -(2**63)}],
     )  # fmt: skip
     assert batch.column("b:v").to_pylist() == [True, None]
     assert batch.column("i:v").to_pylist() == [None, 1]
     assert batch.column("lb:w").to_pylist() == [[False, True], None]
-    assert batch.column("f:big").to_pylist() == [float(2**70), None]
-    assert batch.column("i:big").to_pylist() == [None, -(2**63)]
-    assert batch.column("lf:l").to_pylist() == [[float(2**64)], None]
+    assert batch.column("i:big").to_pylist() == [2**63 - 1, -(2**63)]
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 2**70, [1, 2**64]])
+def test_ints_beyond_int64_are_refused_not_made_floats(value: object) -> None:
+    """Chroma stores them as lossy floats; FletchDB refuses them (docs/chroma-compat.md)."""
+    with pytest.raises(InvalidArgumentOverflowError, match="to fit in 64 bits") as info:
+        to_write_batch(Op.ADD, ["a"], [[1, 2, 3]], [{"big": value}])
+    assert isinstance(info.value, OverflowError) and isinstance(info.value, ValueError)
+    assert str(info.value).endswith(" in add.")
 
 
 def test_numpy_float_values_are_floats() -> None:
@@ -186,7 +199,7 @@ REJECTED = [
      "Expected metadata to be a non-empty dict, got 0 metadata attributes in add."),
     (Op.UPDATE, dict(ids=["p"], metadatas=[{"chroma:document": "x"}]), InvalidArgumentError,
      "Expected metadata to not contain the reserved key chroma:document in update."),
-    (Op.ADD, dict(ids=["p"], embeddings=[[1, 2, 3]], metadatas=[{1: "x"}]), InvalidArgumentError,
+    (Op.ADD, dict(ids=["p"], embeddings=[[1, 2, 3]], metadatas=[{1: "x"}]), InvalidArgumentTypeError,
      "Expected metadata key to be a str, got 1 which is a int in add."),
     (Op.ADD, dict(ids=["p"], embeddings=[[1, 2, 3]], metadatas=[{"a": {"b": 1}}]),
      InvalidArgumentError, "Expected metadata value to be a str, int, float, bool, SparseVector, "
@@ -212,7 +225,7 @@ REJECTED = [
     (Op.ADD, dict(ids=["p"], embeddings=[[1, 2, 3]], metadatas=["x"]), InvalidArgumentError,
      "Expected metadata to be a dict or None, got str as metadata in add."),
     # Chroma 1.5.9 rejects None values in add with this TypeError's first sentence only.
-    (Op.ADD, dict(ids=["p"], embeddings=[[1, 2, 3]], metadatas=[{"a": None}]), InvalidArgumentError,
+    (Op.ADD, dict(ids=["p"], embeddings=[[1, 2, 3]], metadatas=[{"a": None}]), InvalidArgumentTypeError,
      "argument 'metadatas': Cannot convert Python object to MetadataValue: None value for key 'a' "
      "(None removes a key only in update and upsert) in add."),
     (Op.ADD, dict(ids=["p"], embeddings=[[1, 2, 3]], documents=[1]), InvalidArgumentError,

@@ -151,8 +151,14 @@ def test_same_key_with_different_types_in_different_rows() -> None:
     check(Op.ADD, with_cols(f__year=pa.array([None, None, 2.5])))
 
 
-def test_metadata_nan_values_are_accepted() -> None:
-    check(Op.ADD, with_cols(f__score=pa.array([float("nan"), None, 1.0])))
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_metadata_non_finite_floats_are_refused(bad: float) -> None:
+    """NaN would match no filter and inf every `$gt`; Chroma drops them silently."""
+    with pytest.raises(InvalidArgumentError, match="to be finite, got .* \\(record id 'r1'\\)"):
+        check(Op.ADD, with_cols(f__score=pa.array([None, bad, 1.0])))
+    lists = pa.array([[1.0], None, [2.0, bad]], type=pa.list_(pa.float64()))
+    with pytest.raises(InvalidArgumentError, match="record id 'r2'"):
+        check(Op.ADD, with_cols(lf__score=lists))
 
 
 def fail_case(

@@ -1,11 +1,11 @@
 """FletchDB: Chroma's API over an Arrow-native engine. `import fletchdb as chromadb` works."""
 
-from flight_server.config import Settings
 from flight_server.engine import VERSION as __version__
 
-from . import errors
-from .client import Client, EphemeralClient, PersistentClient
+from . import config, errors
+from .client import AsyncHttpClient, Client, EphemeralClient, HttpClient, PersistentClient
 from .collection import Collection, EmbeddingFunction
+from .config import Settings
 from .errors import (
     ChromaError,
     DuplicateIDError,
@@ -13,6 +13,7 @@ from .errors import (
     InvalidArgumentError,
     InvalidDimensionException,
     NotFoundError,
+    NotSupportedError,
     UniqueConstraintError,
 )
 from .flight_transport import FlightClient
@@ -24,17 +25,20 @@ __all__ = [
     "Client",
     "ChromaError",
     "Collection",
+    "AsyncHttpClient",
     "DuplicateIDError",
     "EmbeddingFunction",
     "EphemeralClient",
     "FletchError",
     "FlightClient",
+    "HttpClient",
     "InvalidArgumentError",
     "InvalidDimensionException",
     "K",
     "Key",
     "Knn",
     "NotFoundError",
+    "NotSupportedError",
     "PersistentClient",
     "Rrf",
     "Search",
@@ -42,5 +46,6 @@ __all__ = [
     "Settings",
     "UniqueConstraintError",
     "__version__",
+    "config",
     "errors",
 ]

@@ -10,12 +10,12 @@ from typing import Any
 import pyarrow as pa
 
 from flight_server.catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord
-from flight_server.config import Settings
 from flight_server.engine import VERSION, Engine
-from flight_server.errors import InvalidArgumentError
+from flight_server.errors import InvalidArgumentError, NotSupportedError
 from flight_server.schema import Op
 
 from .collection import Collection, EmbeddingFunction, check_collection_metadata
+from .config import EngineSettings, Settings
 from .results import validate_limit_offset
 from .sql import SqlParams, sql_params
 from .transfer import export_collection, import_collection
@@ -32,17 +32,28 @@ class Client:
 
     def __init__(
         self,
-        transport: Transport,
+        transport: Transport | Settings | None = None,
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
         release: Callable[[], None] | None = None,
+        *,
+        settings: Settings | None = None,
     ) -> None:
+        """`Client()` / `Client(settings)` as chromadb.Client: in memory, or persistent per settings."""
+        owned = transport is None or isinstance(transport, EngineSettings)
+        if owned:
+            transport, release = _local_engine(settings or transport)
         self._transport = transport
         # what close() does: close the transport, or give a shared engine back
         self._release: Callable[[], None] = release or transport.close
         self.tenant = DEFAULT_TENANT
         self.database = DEFAULT_DATABASE
-        self.set_tenant(tenant, database)
+        try:
+            self.set_tenant(tenant, database)
+        except BaseException:
+            if owned:  # an engine this call opened is not left open
+                self.close()
+            raise
 
     # Lifecycle -----------------------------------------------------------------------
     def heartbeat(self) -> int:
@@ -222,6 +233,18 @@ def PersistentClient(  # noqa: N802 - Chroma's factory name
     Clients of one path in one process share one engine (as Chroma shares its system), which
     closes with the last of them; another process gets DataDirLockedError.
     """
+    engine, release = _shared_engine(path, settings)
+    try:
+        return Client(engine, tenant, database, release=release)
+    except BaseException:
+        release()
+        raise
+
+
+def _shared_engine(
+    path: str | Path, settings: Settings | None
+) -> tuple[Engine, Callable[[], None]]:
+    """The process's engine of `path` (opened if needed) and the function that gives it back."""
     key = Path(path).resolve()
     with _SHARED_LOCK:
         entry = _SHARED.get(key)
@@ -232,11 +255,14 @@ def PersistentClient(  # noqa: N802 - Chroma's factory name
                 f"An instance of FletchDB already exists for {key} with different settings"
             )
         entry[1] += 1
-    try:
-        return Client(entry[0], tenant, database, release=lambda: _release_shared(key))
-    except BaseException:
-        _release_shared(key)
-        raise
+    return entry[0], lambda: _release_shared(key)
+
+
+def _local_engine(settings: Settings | None) -> tuple[Engine, Callable[[], None] | None]:
+    """chromadb.Client's choice: persistent at persist_directory if is_persistent, else in memory."""
+    if settings is not None and getattr(settings, "is_persistent", False):
+        return _shared_engine(settings.persist_directory, settings)
+    return Engine(None, settings), None
 
 
 _SHARED: dict[Path, list[Any]] = {}  # resolved path -> [engine, number of open clients]
@@ -264,3 +290,19 @@ def EphemeralClient(  # noqa: N802 - Chroma's factory name
 ) -> Client:
     """An in-process client on temporary storage, removed on close."""
     return Client(Engine(None, settings), tenant, database)
+
+
+def HttpClient(  # noqa: N802 - Chroma's factory name
+    host: str = "localhost", port: int | str = 8000, ssl: bool = False, **_: Any
+) -> Client:
+    """Chroma's REST client: FletchDB has no REST front yet; raises NotSupportedError naming FlightClient."""
+    scheme = "grpc+tls" if ssl else "grpc"
+    raise NotSupportedError(
+        f"fletchdb.HttpClient({host!r}, {port!r}): FletchDB has no REST (HTTP) front yet. Its "
+        "server (`fletchdb serve`) speaks Arrow Flight: connect with "
+        f"fletchdb.FlightClient('{scheme}://{host}:8815', token=...), the token being the one "
+        "`fletchdb serve` prints or `fletchdb token` mints (README, 'The server')."
+    )
+
+
+AsyncHttpClient = HttpClient

@@ -11,6 +11,7 @@ Stdlib only: this module runs in the orchestrator.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -42,6 +43,16 @@ def _create(venv: Path, steps: list[list[str]], check: str) -> Path:
     marker = venv / ".fletchdb-bench-ready"
     if marker.exists() and python.exists():
         return python
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:  # one builder at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and python.exists():  # another process built it meanwhile
+            return python
+        return _build(venv, python, marker, steps, check)
+
+
+def _build(venv: Path, python: Path, marker: Path, steps: list[list[str]], check: str) -> Path:
+    """Make the venv, install the steps, run the check, then write the ready marker."""
     _log(f"making the virtual environment {venv} (once) ...")
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(venv)], check=True)

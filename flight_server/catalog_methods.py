@@ -18,6 +18,7 @@ from .catalog.base import (
 )
 from .catalog.names import check_name_type, check_name_types
 from .collection_config import resolve_configuration, update_configuration
+from .collection_meta import validate_collection_metadata
 from .compactor.scheduler import Compactor
 from .config import Settings
 from .errors import ClosedError
@@ -91,6 +92,7 @@ class CatalogMethods:
     ) -> CollectionRecord:
         """Create a collection (or get it, with get_or_create)."""
         self._check_open()
+        validate_collection_metadata(metadata, allow_none=False)
         resolved = resolve_configuration(configuration, metadata, self.settings)
         record, _ = self.catalog.create_collection(
             name, tenant, database, resolved, metadata, get_or_create
@@ -132,6 +134,7 @@ class CatalogMethods:
     ) -> CollectionRecord:
         """Rename, replace metadata, or change the settable HNSW keys."""
         self._check_open()
+        validate_collection_metadata(metadata, allow_none=True)
         current = self.catalog.get_collection_by_id(collection_id)
         new_config = (
             update_configuration(current.configuration, configuration) if configuration else None

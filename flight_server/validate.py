@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .collection_meta import finite_message
 from .config import Settings
 from .errors import (
     BatchSizeExceededError,
@@ -415,8 +416,7 @@ def _check_finite(tag: str, key: str, arr: pa.Array, values: pa.Array, ids: pa.A
     pos = _first(bad)
     row = pos if tag == "f" else _row_of_element(arr, pos)
     raise InvalidArgumentError(
-        f"Expected metadata float value for key '{key}' to be finite, got {values[pos].as_py()} "
-        f"(record id {_rid(ids, row)})"
+        f"{finite_message(key, values[pos].as_py())} (record id {_rid(ids, row)})"
     )
 
 

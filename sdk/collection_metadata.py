@@ -8,9 +8,9 @@ beyond int64 (Chroma turns them into lossy floats). docs/chroma-compat.md lists 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from flight_server.collection_meta import validate_collection_metadata
 from flight_server.errors import InvalidArgumentError, InvalidArgumentTypeError
 from flight_server.schema import Op
 
@@ -33,13 +33,8 @@ def check_collection_metadata(metadata: Any, op: Op) -> None:
             raise InvalidArgumentError("Validation error: metadata: Metadata cannot be empty")
         if isinstance(metadata, dict):
             _check_convertible(metadata)
-    _metadata_arrays([metadata], 1, op, "")
-    for key, value in metadata.items():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, float) and not math.isfinite(item):
-                raise InvalidArgumentError(
-                    f"Expected metadata float value for key '{key}' to be finite, got {item}"
-                )
+    _metadata_arrays([metadata], 1, op, "")  # Chroma's messages first
+    validate_collection_metadata(metadata, allow_none=op is Op.UPDATE)  # then the engine's rules
 
 
 def _check_convertible(metadata: dict[Any, Any]) -> None:

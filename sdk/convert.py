@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flight_server.collection_meta import int64_message
 from flight_server.errors import (
     DuplicateIDError,
     InvalidArgumentError,
@@ -376,11 +377,3 @@ def _list_value(key: str, value: list[Any], w: str) -> tuple[str, list[Any]]:
             if not _INT64_MIN <= v < _INT64_END:
                 raise InvalidArgumentOverflowError(int64_message(key, v) + w)
     return "l" + _TAG_BY_TYPE[first], value
-
-
-def int64_message(key: str, value: int) -> str:
-    """Why an int metadata value is refused (Chroma would store it as a lossy float)."""
-    return (
-        f"Expected metadata int value for key '{key}' to fit in 64 bits "
-        f"({_INT64_MIN} to {_INT64_END - 1}), got {_short(value)}"
-    )

@@ -18,6 +18,7 @@ from fletchdb import Collection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flight_server.engine import Engine
 from flight_server.errors import InvalidArgumentError, InvalidArgumentOverflowError
 
 KEYS = st.sampled_from(["a", "b", "score", "ünï"])
@@ -105,3 +106,35 @@ def test_pinned_counterexamples(shared_client: fletchdb.Client, seeded: Collecti
     with pytest.raises(InvalidArgumentOverflowError):
         seeded.update(ids=["x"], metadatas=[{"hi": 2**63}])
     assert seeded.get(where={"hi": {"$gt": 1e20}})["ids"] == []  # no inf/NaN to match it
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error"),
+    [
+        ({"a": {"b": 1}}, TypeError),
+        ({"a": [{"b": 1}]}, ValueError),
+        ({"a": None}, TypeError),
+        ({"a": math.nan}, ValueError),
+        ({"a": [1.0, math.inf]}, ValueError),
+        ({"a": 2**64}, OverflowError),
+        ({"a": []}, ValueError),
+    ],
+    ids=["nested", "list-of-dicts", "none", "nan", "list-inf", "int-big", "list-empty"],
+)
+def test_engine_refuses_bad_collection_metadata_from_any_client(
+    metadata: dict[str, Any], error: type[Exception]
+) -> None:
+    """What a raw Flight client could send (JSON carries nested dicts, None, huge ints)."""
+    engine = Engine(None)
+    try:
+        with pytest.raises(InvalidArgumentError) as info:
+            engine.create_collection("raw", metadata=metadata)
+        assert isinstance(info.value, error)
+        assert engine.list_collections() == []
+        record = engine.create_collection("raw", metadata={"keep": 1})
+        if metadata != {"a": None}:  # None removes a key in modify, as in Chroma
+            with pytest.raises(error):
+                engine.modify_collection(record.id, metadata=metadata)
+            assert engine.get_collection("raw").metadata == {"keep": 1}
+    finally:
+        engine.close()

@@ -58,6 +58,19 @@ SETTINGS: tuple[Setting, ...] = (
         "DuckDB memory one client.sql query may use (its sandbox database's memory_limit).",
         True,
     ),
+    # Collection-configuration maxima (enforced; not yet in the README's limits table, so not
+    # marked `limit`: docs/settings.md lists them).
+    Setting("max_hnsw_m", 128, "HNSW max_neighbors (hnsw:M) of a collection."),
+    Setting(
+        "max_hnsw_construction_ef",
+        4096,
+        "HNSW ef_construction (hnsw:construction_ef) of a collection.",
+    ),
+    Setting("max_hnsw_search_ef", 4096, "HNSW ef_search (hnsw:search_ef) of a collection."),
+    Setting("max_hnsw_num_threads", 1024, "HNSW num_threads (accepted, unused)."),
+    Setting("max_hnsw_batch_size", 1_000_000, "HNSW batch_size (accepted, unused)."),
+    Setting("max_hnsw_sync_threshold", 1_000_000, "HNSW sync_threshold (accepted, unused)."),
+    Setting("max_hnsw_resize_factor", 100.0, "HNSW resize_factor (accepted, unused)."),
     # Limits the gateway enforces for remote callers (the server's quotas).
     Setting(
         "max_stream_bytes", 16 * 2**30, "Bytes of Arrow data in one DoPut/DoExchange stream.", True

@@ -18,6 +18,10 @@ import pytest
 from flight_server.config import Settings
 from flight_server.flight.server import Server, start_server
 from flight_server.gateway.auth import mint_token
+from tests.api.conftest import (  # noqa: F401 - fixtures: [local] and [remote] clients
+    mode,
+    shared_client,
+)
 
 SECRET = "s" * 40  # an HS256 secret long enough for the server's minimum
 

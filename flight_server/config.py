@@ -58,8 +58,24 @@ SETTINGS: tuple[Setting, ...] = (
         "DuckDB memory one client.sql query may use (its sandbox database's memory_limit).",
         True,
     ),
-    # Collection-configuration maxima (enforced; not yet in the README's limits table, so not
-    # marked `limit`: docs/settings.md lists them).
+    # Server-wide budgets and collection-configuration maxima (enforced; not yet in the
+    # README's limits table, so not marked `limit`: docs/settings.md lists them).
+    Setting(
+        "sql_memory_bytes",
+        2 * 2**30,
+        "DuckDB memory all client.sql queries of the server may use together: each query gets "
+        "sql_memory_bytes / sql_max_concurrent (or max_sql_memory_bytes, if lower).",
+    ),
+    Setting(
+        "sql_max_concurrent",
+        4,
+        "client.sql queries that run at once; more wait up to sql_queue_seconds, then are refused.",
+    ),
+    Setting(
+        "sql_queue_seconds",
+        10.0,
+        "Seconds a client.sql query waits for a free slot before it is refused (server busy).",
+    ),
     Setting("max_hnsw_m", 128, "HNSW max_neighbors (hnsw:M) of a collection."),
     Setting(
         "max_hnsw_construction_ef",

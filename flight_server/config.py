@@ -87,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_hnsw_batch_size", 1_000_000, "HNSW batch_size (accepted, unused)."),
     Setting("max_hnsw_sync_threshold", 1_000_000, "HNSW sync_threshold (accepted, unused)."),
     Setting("max_hnsw_resize_factor", 100.0, "HNSW resize_factor (accepted, unused)."),
+    Setting(
+        "max_compaction_memory_bytes",
+        0,
+        "Memory the HNSW index of one compaction may need (estimated before it is built; over "
+        "it, the compaction is refused and the collection is served from its log tail). "
+        "0 = half of the machine's physical memory.",
+    ),
     # Limits the gateway enforces for remote callers (the server's quotas).
     Setting(
         "max_stream_bytes", 16 * 2**30, "Bytes of Arrow data in one DoPut/DoExchange stream.", True

@@ -92,6 +92,19 @@ def to_flight(exc: FletchError) -> Exception:
     return make(payload.decode(), payload)
 
 
+class ClientDisconnected(Exception):
+    """The client went away while its stream was being read or answered: not a server error."""
+
+
+@contextmanager
+def client_stream(rpc: str) -> Iterator[None]:
+    """Reads and writes of a call's own stream: an OSError there means the peer is gone."""
+    try:
+        yield
+    except OSError as exc:  # pyarrow: "Unknown error writing metadata." once the client is gone
+        raise ClientDisconnected(f"{rpc}: {exc}") from None
+
+
 @contextmanager
 def translated() -> Iterator[None]:
     """Server side: FletchErrors leave as Flight errors; anything else is logged and INTERNAL."""
@@ -99,6 +112,9 @@ def translated() -> Iterator[None]:
         yield
     except FletchError as exc:
         raise to_flight(exc) from None
+    except ClientDisconnected as exc:  # what was acknowledged stays written; nothing else
+        log.info("client disconnected mid-stream (%s)", exc)
+        raise flight.FlightCancelledError("The client disconnected") from None
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:  # a malformed Arrow stream from the client
         raise to_flight(InvalidArgumentError(f"Malformed Arrow data: {exc}")) from None
     except flight.FlightError:

@@ -76,6 +76,12 @@ SETTINGS: tuple[Setting, ...] = (
         10.0,
         "Seconds a client.sql query waits for a free slot before it is refused (server busy).",
     ),
+    Setting(
+        "max_sql_nesting",
+        256,
+        "Nested parentheses in one client.sql query (DuckDB's parser needs memory quadratic in "
+        "unclosed ones).",
+    ),
     Setting("max_hnsw_m", 128, "HNSW max_neighbors (hnsw:M) of a collection."),
     Setting(
         "max_hnsw_construction_ef",

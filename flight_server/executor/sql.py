@@ -39,7 +39,7 @@ from ..errors import (
 )
 from ..recovery import OpenCollection
 from .filter_sql import quote_identifier
-from .sql_budget import SqlSlots, query_memory
+from .sql_budget import SqlSlots, check_nesting, query_memory
 from .sql_tables import SqlTable, snapshot_table
 
 IDLE_DATABASES = 4  # sandbox databases kept for reuse (opening one costs ~15 ms)
@@ -87,6 +87,7 @@ class SqlSandbox:
     def run(self, query: str, params: Params, resolve: Resolver) -> pa.Table:
         """The result of one read-only SELECT; `resolve` gives the tables of the names it uses."""
         check_arguments(query, params)
+        check_nesting(query, int(self.settings.max_sql_nesting))
         with self.slots.slot():
             return self._run(query, params, resolve)
 

@@ -89,3 +89,29 @@ def test_parallel_queries_never_pass_the_slots(open_client, settings) -> None:
 def test_sql_max_concurrent_must_be_positive(settings) -> None:
     with pytest.raises(fletchdb.errors.InvalidArgumentError, match="sql_max_concurrent"):
         SqlSlots(settings(sql_max_concurrent=0))
+
+
+@pytest.mark.parametrize("opens", [257, 3000, 50_000])
+def test_unclosed_parentheses_are_refused_before_duckdb_parses_them(
+    open_client, settings, opens: int
+) -> None:
+    # found by tests/server/test_abuse.py: DuckDB's parser took 1.3 GB for 3,000 unclosed `(`
+    # and tens of GB for 50,000, which the kernel's OOM killer ended (server and all)
+    client = open_client(settings())
+    with pytest.raises(QuotaError) as info:
+        client.sql("SELECT " + "(" * opens + "1")
+    assert (info.value.limit, info.value.value, info.value.maximum) == (
+        "max_sql_nesting",
+        opens,
+        256,
+    )
+    assert client.sql("SELECT " + "(" * 256 + "1" + ")" * 256 + " AS one").to_pylist() == [
+        {"one": 1}
+    ]
+
+
+def test_parentheses_inside_quotes_do_not_count(open_client, settings) -> None:
+    client = open_client(settings())
+    text = "(" * 1000
+    got = client.sql(f'SELECT \'{text}\' AS s, "{text[:10]}" FROM (SELECT 1 AS "{text[:10]}")')
+    assert got.column("s").to_pylist() == [text]

@@ -1,4 +1,4 @@
-"""`python -m flight_server`: the same as the `fletchdb` command (serve by default)."""
+"""`python -m flight_server`: the same as the `fletchdb` command (`python -m flight_server serve`)."""
 
 import sys
 

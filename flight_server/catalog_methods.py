@@ -1,7 +1,7 @@
 """The engine's catalog work: tenants, databases and collections (a mixin of `Engine`).
 
-Kept apart from the data path (writes, reads, compaction) in engine.py. Names are checked here
-for type only; the catalog checks their rules.
+Kept apart from the data path (writes, reads, compaction) in engine.py. Lookups check names
+here (type, and the rules of tenant and database names); the catalog checks them at creation.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .catalog.base import (
     CollectionRecord,
     DatabaseRecord,
 )
-from .catalog.names import check_name_type, check_name_types
+from .catalog.names import check_name_types
 from .collection_config import resolve_configuration, update_configuration
 from .collection_meta import validate_collection_metadata
 from .compactor.scheduler import Compactor
@@ -53,12 +53,13 @@ class CatalogMethods:
     def get_tenant(self, name: str) -> str:
         """A tenant's name, if it exists."""
         self._check_open()
-        check_name_type("tenant", name)
+        check_name_types(tenant=name)
         return self.catalog.get_tenant(name)
 
     def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> DatabaseRecord:
         """Create a database."""
         self._check_open()
+        check_name_types(tenant=tenant)
         return self.catalog.create_database(name, tenant)
 
     def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> DatabaseRecord:
@@ -72,6 +73,7 @@ class CatalogMethods:
     ) -> list[DatabaseRecord]:
         """Databases of a tenant."""
         self._check_open()
+        check_name_types(tenant=tenant)
         return self.catalog.list_databases(tenant, limit, offset)
 
     def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
@@ -93,6 +95,7 @@ class CatalogMethods:
         """Create a collection (or get it, with get_or_create)."""
         self._check_open()
         validate_collection_metadata(metadata, allow_none=False)
+        check_name_types(tenant=tenant, database=database)
         resolved = resolve_configuration(configuration, metadata, self.settings)
         record, _ = self.catalog.create_collection(
             name, tenant, database, resolved, metadata, get_or_create
@@ -116,6 +119,7 @@ class CatalogMethods:
     ) -> list[CollectionRecord]:
         """Collections of a database."""
         self._check_open()
+        check_name_types(tenant=tenant, database=database)
         return self.catalog.list_collections(tenant, database, limit, offset)
 
     def count_collections(
@@ -123,6 +127,7 @@ class CatalogMethods:
     ) -> int:
         """Number of collections in a database."""
         self._check_open()
+        check_name_types(tenant=tenant, database=database)
         return self.catalog.count_collections(tenant, database)
 
     def modify_collection(
@@ -137,7 +142,9 @@ class CatalogMethods:
         validate_collection_metadata(metadata, allow_none=True)
         current = self.catalog.get_collection_by_id(collection_id)
         new_config = (
-            update_configuration(current.configuration, configuration) if configuration else None
+            update_configuration(current.configuration, configuration, self.settings)
+            if configuration
+            else None
         )
         record = self.catalog.update_collection(collection_id, name, metadata, new_config)
         with self._open_lock:

@@ -1,4 +1,4 @@
-"""`fletchdb serve` and `fletchdb token` (also `python -m flight_server`).
+"""`fletchdb serve`, `fletchdb token`, export and import (also `python -m flight_server ...`).
 
 Settings resolve as: defaults < TOML file (`--config`) < environment (`FLETCHDB_<NAME>`) < flags.
 Every setting of `flight_server.config.SETTINGS` is a flag (`--max-batch-rows 5000`).
@@ -30,7 +30,11 @@ Ctrl-C stops the server."""
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fletchdb` command."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `fletchdb`: say what it can do, start nothing
+        parser.print_help()
+        return 2
     try:
         if args.command == "token":
             print(_token(args))
@@ -61,11 +65,13 @@ def _parser() -> argparse.ArgumentParser:
                     dest=s.name,
                     action=argparse.BooleanOptionalAction,
                     default=hide,
-                    help=s.help,
+                    help=_help_text(s.help),
                 )
             else:
                 kind = type(s.default).__name__.upper()
-                p.add_argument(flag, dest=s.name, metavar=kind, default=hide, help=s.help)
+                p.add_argument(
+                    flag, dest=s.name, metavar=kind, default=hide, help=_help_text(s.help)
+                )
     token.add_argument("--tenant", dest="token_tenant", required=True, help="Tenant, or '*'")
     token.add_argument("--role", choices=("reader", "writer", "admin"), required=True)
     token.add_argument("--databases", default="*", help="Comma-separated names, or '*'")
@@ -75,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--kid", help="Key id to put in the token header")
     _transfer_parsers(sub)
     return parser
+
+
+def _help_text(text: str) -> str:
+    """A setting's help as argparse help: argparse %-formats it, so a literal % is doubled."""
+    return text.replace("%", "%%")
 
 
 def _transfer_parsers(sub: Any) -> None:
@@ -165,14 +176,29 @@ def _transfer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_secret_exists(settings: Settings) -> None:
+    """Refuse to mint with a secret made up here: it would match no server."""
+    from .gateway.auth import SECRET_FILE
+
+    stored = Path(settings.path).resolve() / SECRET_FILE
+    if not settings.auth_secret and not stored.exists():
+        raise InvalidArgumentError(
+            f"No server secret at {stored}: pass --path with the data directory of the server "
+            "(it keeps its secret there once it has served), or --auth-secret with the server's "
+            "secret. A new secret would mint a token no server accepts."
+        )
+
+
 def _token(args: argparse.Namespace) -> str:
     from .gateway.auth import ALL, hmac_secret, mint_token, parse_algorithms, parse_ttl
 
     settings = resolve_settings(args)
     algorithm = parse_algorithms(settings.auth_algorithms)[0]
+    ttl_seconds = parse_ttl(args.ttl)
     if args.private_key is not None:
         key: Any = args.private_key.read_text()
     else:
+        _check_secret_exists(settings)
         key = hmac_secret(settings, Path(settings.path))
     databases = ALL if args.databases == ALL else [d for d in args.databases.split(",") if d]
     return mint_token(
@@ -181,7 +207,7 @@ def _token(args: argparse.Namespace) -> str:
         role=args.role,
         databases=databases,
         sub=args.sub,
-        ttl_seconds=parse_ttl(args.ttl),
+        ttl_seconds=ttl_seconds,
         algorithm=algorithm,
         audience=settings.auth_audience or None,
         issuer=settings.auth_issuer or None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Settings
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, QuotaError, quote_input
 
 SPACES = ("l2", "cosine", "ip")
 USEARCH_METRIC = {"l2": "l2sq", "cosine": "cos", "ip": "ip"}
@@ -34,6 +34,17 @@ _LEGACY = {
     "hnsw:sync_threshold": "sync_threshold",
     "hnsw:resize_factor": "resize_factor",
 }
+# Each key's declared maximum (flight_server/config.py): a huge M or ef makes usearch allocate
+# gigabytes per vector or per search, so every key is bounded, not only the ones used.
+MAXIMUM_SETTING = {
+    "max_neighbors": "max_hnsw_m",
+    "ef_construction": "max_hnsw_construction_ef",
+    "ef_search": "max_hnsw_search_ef",
+    "num_threads": "max_hnsw_num_threads",
+    "batch_size": "max_hnsw_batch_size",
+    "sync_threshold": "max_hnsw_sync_threshold",
+    "resize_factor": "max_hnsw_resize_factor",
+}
 _MUTABLE = frozenset({"ef_search", "num_threads", "batch_size", "sync_threshold", "resize_factor"})
 
 
@@ -54,10 +65,13 @@ def resolve_configuration(
     given = _hnsw_section(configuration)
     hnsw.update(given)
     _check(hnsw)
+    _check_maxima(hnsw, settings)
     return {"hnsw": hnsw}
 
 
-def update_configuration(current: dict[str, Any], configuration: dict[str, Any]) -> dict[str, Any]:
+def update_configuration(
+    current: dict[str, Any], configuration: dict[str, Any], settings: Settings | None = None
+) -> dict[str, Any]:
     """`current` with the settable keys of `configuration` applied (space etc. cannot change)."""
     given = _hnsw_section(configuration)
     fixed = sorted(set(given) - _MUTABLE)
@@ -67,6 +81,7 @@ def update_configuration(current: dict[str, Any], configuration: dict[str, Any])
         )
     hnsw = {**current.get("hnsw", {}), **given}
     _check(hnsw)
+    _check_maxima(given, settings or Settings())  # what was stored passed at its creation
     return {**current, "hnsw": hnsw}
 
 
@@ -90,18 +105,32 @@ def _hnsw_section(configuration: dict[str, Any] | None) -> dict[str, Any]:
 def _check(hnsw: dict[str, Any]) -> None:
     if hnsw["space"] not in SPACES:
         raise InvalidArgumentError(
-            f"Invalid space {hnsw['space']!r}: expected one of {list(SPACES)}"
+            f"Invalid space {quote_input(hnsw['space'], as_repr=True)}: expected one of {list(SPACES)}"
         )
     if hnsw["dtype"] not in DTYPES:
         raise InvalidArgumentError(
-            f"Invalid dtype {hnsw['dtype']!r}: expected one of {list(DTYPES)}"
+            f"Invalid dtype {quote_input(hnsw['dtype'], as_repr=True)}: expected one of {list(DTYPES)}"
         )
     for key in _INT_KEYS:
         value = hnsw.get(key)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
-            raise InvalidArgumentError(f"HNSW {key} must be a positive integer, got {value!r}")
+            raise InvalidArgumentError(
+                f"HNSW {key} must be a positive integer, got {quote_input(value, as_repr=True)}"
+            )
     factor = hnsw.get("resize_factor")
-    if factor is not None and (not isinstance(factor, int | float) or factor <= 1):
-        raise InvalidArgumentError(f"HNSW resize_factor must be a number > 1, got {factor!r}")
+    if factor is not None and (
+        isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 1
+    ):
+        raise InvalidArgumentError(
+            f"HNSW resize_factor must be a number > 1, got {quote_input(factor, as_repr=True)}"
+        )
+
+
+def _check_maxima(hnsw: dict[str, Any], settings: Settings) -> None:
+    """QuotaError for the first key of `hnsw` above its declared maximum (types checked first)."""
+    for key, limit in MAXIMUM_SETTING.items():
+        value, maximum = hnsw.get(key), getattr(settings, limit)
+        if value is not None and not value <= maximum:
+            raise QuotaError(limit, value, maximum, f"HNSW {key}")

@@ -8,6 +8,7 @@ with the same message on the other side.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any, ClassVar
 
 
@@ -33,6 +34,22 @@ class FletchError(Exception):
 
 
 ChromaError = FletchError
+
+MAX_QUOTED_CHARS = 200  # how much of a client's value an error message repeats
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = MAX_QUOTED_CHARS
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 20
+
+
+def quote_input(value: object, limit: int = MAX_QUOTED_CHARS, as_repr: bool = False) -> str:
+    """`value` as text for an error message (a str as is, unless as_repr), cut to `limit`."""
+    try:
+        text = value if isinstance(value, str) and not as_repr else _REPR.repr(value)
+    except ValueError:  # an int with more digits than str() converts
+        return "<an int too long to print>"
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
 
 
 class InternalError(FletchError):
@@ -71,7 +88,8 @@ class QuotaError(InvalidArgumentError):
     chroma_name = "QuotaError"
 
     def __init__(self, limit: str, value: Any, maximum: Any, what: str = "") -> None:
-        text = f"{what or limit} is {value}, over the limit {limit}={maximum}"
+        shown = quote_input(value)
+        text = f"{what or limit} is {shown}, over the limit {limit}={maximum}"
         super().__init__(text, limit=limit, value=value, maximum=maximum)
         self.limit, self.value, self.maximum = limit, value, maximum
 
@@ -206,6 +224,30 @@ class NotSupportedError(FletchError, NotImplementedError):
     status = "FAILED_PRECONDITION"
 
 
+class MemoryBudgetError(QuotaError):
+    """A job would need more memory than its budget allows (e.g. compaction's HNSW index)."""
+
+    code = "memory_budget_exceeded"
+    chroma_name = "QuotaError"
+
+
+class ServerBusyError(UnavailableError):
+    """Every slot of a server-wide budget stayed taken for the whole wait; `limit` names it."""
+
+    code = "server_busy"
+
+    def __init__(self, message: str = "", **details: Any) -> None:
+        super().__init__(message, **details)
+        self.limit = details.get("limit")
+        self.maximum = details.get("maximum")
+
+    @classmethod
+    def of(cls, limit: str, maximum: Any, waited: float, what: str) -> ServerBusyError:
+        """The error for `limit` (of `maximum` slots) after `waited` seconds in the queue."""
+        text = f"{what}: all {maximum} slots of {limit} stayed busy for {waited:g} s; retry later"
+        return cls(text, limit=limit, maximum=maximum, waited=waited)
+
+
 # Defined here, not derived by introspection, so that adding a class without a row is a visible diff
 # (tests/unit/test_errors.py checks that every subclass has one).
 ERROR_TABLE: tuple[type[FletchError], ...] = (
@@ -231,6 +273,8 @@ ERROR_TABLE: tuple[type[FletchError], ...] = (
     InvalidArgumentTypeError,
     InvalidArgumentOverflowError,
     NotSupportedError,
+    MemoryBudgetError,
+    ServerBusyError,
 )
 
 ERRORS_BY_CODE: dict[str, type[FletchError]] = {cls.code: cls for cls in ERROR_TABLE}

@@ -44,6 +44,7 @@ from flight_server.errors import (
     NotFoundError,
     UniqueConstraintError,
     VersionConflictError,
+    quote_input,
 )
 
 
@@ -123,14 +124,14 @@ class DuckDBCatalog(Catalog):
         validate_tenant_name(name)
         with self._transaction() as con:
             if con.execute(self._q["select_tenant"], [name]).fetchone():
-                raise UniqueConstraintError(f"Tenant [{name}] already exists")
+                raise UniqueConstraintError(f"Tenant [{quote_input(name)}] already exists")
             con.execute(self._q["insert_tenant"], [name])
 
     def get_tenant(self, name: str) -> str:
         """The tenant's name; NotFoundError if missing."""
         row = self._one("select_tenant", [name])
         if row is None:
-            raise NotFoundError(f"Tenant [{name}] not found")
+            raise NotFoundError(f"Tenant [{quote_input(name)}] not found")
         return str(row[0])
 
     def create_database(self, name: str, tenant: str) -> DatabaseRecord:
@@ -139,9 +140,9 @@ class DuckDBCatalog(Catalog):
         record = DatabaseRecord(id=str(uuid.uuid4()), name=name, tenant=tenant)
         with self._transaction() as con:
             if not con.execute(self._q["select_tenant"], [tenant]).fetchone():
-                raise NotFoundError(f"Tenant [{tenant}] not found")
+                raise NotFoundError(f"Tenant [{quote_input(tenant)}] not found")
             if con.execute(self._q["select_database"], [tenant, name]).fetchone():
-                raise UniqueConstraintError(f"Database [{name}] already exists")
+                raise UniqueConstraintError(f"Database [{quote_input(name)}] already exists")
             con.execute(self._q["insert_database"], [record.id, name, tenant])
         return record
 
@@ -149,7 +150,9 @@ class DuckDBCatalog(Catalog):
         """A database; NotFoundError if missing."""
         row = self._one("select_database", [tenant, name])
         if row is None:
-            raise NotFoundError(f"Database [{name}] not found. Are you sure it exists?")
+            raise NotFoundError(
+                f"Database [{quote_input(name)}] not found. Are you sure it exists?"
+            )
         return DatabaseRecord(id=str(row[0]), name=str(row[1]), tenant=str(row[2]))
 
     def list_databases(
@@ -163,7 +166,7 @@ class DuckDBCatalog(Catalog):
         """Delete a database and its collections; return the deleted collection ids."""
         with self._transaction() as con:
             if not con.execute(self._q["select_database"], [tenant, name]).fetchone():
-                raise NotFoundError(f"Database [{name}] not found")
+                raise NotFoundError(f"Database [{quote_input(name)}] not found")
             rows = con.execute(self._q["select_collection_ids_in_database"], [tenant, name])
             ids = [str(r[0]) for r in rows.fetchall()]
             con.execute(self._q["delete_versions_in_database"], [tenant, name])
@@ -199,9 +202,9 @@ class DuckDBCatalog(Catalog):
             if existing is not None:
                 if get_or_create:
                     return collection_from_row(existing), False
-                raise UniqueConstraintError(f"Collection [{name}] already exists")
+                raise UniqueConstraintError(f"Collection [{quote_input(name)}] already exists")
             if not con.execute(self._q["select_database"], [tenant, database]).fetchone():
-                raise NotFoundError(f"Database [{database}] does not exist")
+                raise NotFoundError(f"Database [{quote_input(database)}] does not exist")
             con.execute(
                 self._q["insert_collection"],
                 [record.id, name, tenant, database, None, config_json, metadata_json],
@@ -212,14 +215,14 @@ class DuckDBCatalog(Catalog):
         """A collection by name; NotFoundError 'Collection [name] does not exist'."""
         row = self._one("select_collection_by_name", [tenant, database, name])
         if row is None:
-            raise NotFoundError(f"Collection [{name}] does not exist")
+            raise NotFoundError(f"Collection [{quote_input(name)}] does not exist")
         return collection_from_row(row)
 
     def get_collection_by_id(self, collection_id: str) -> CollectionRecord:
         """A collection by id; NotFoundError 'Collection [id] does not exist'."""
         row = self._one("select_collection_by_id", [str(collection_id)])
         if row is None:
-            raise NotFoundError(f"Collection [{collection_id}] does not exist")
+            raise NotFoundError(f"Collection [{quote_input(collection_id)}] does not exist")
         return collection_from_row(row)
 
     def list_collections(
@@ -252,12 +255,12 @@ class DuckDBCatalog(Catalog):
         with self._transaction() as con:
             row = con.execute(self._q["select_collection_by_id"], [cid]).fetchone()
             if row is None:
-                raise NotFoundError(f"Collection [{collection_id}] does not exist")
+                raise NotFoundError(f"Collection [{quote_input(collection_id)}] does not exist")
             current = collection_from_row(row)
             if name is not None and name != current.name:
                 key = [current.tenant, current.database, name]
                 if con.execute(self._q["select_collection_by_name"], key).fetchone():
-                    raise UniqueConstraintError(f"Collection [{name}] already exists")
+                    raise UniqueConstraintError(f"Collection [{quote_input(name)}] already exists")
                 con.execute(self._q["update_collection_name"], [name, cid])
             if metadata is not None:
                 con.execute(self._q["update_collection_metadata"], [dump_json(metadata), cid])
@@ -280,7 +283,7 @@ class DuckDBCatalog(Catalog):
             con.execute(self._q["set_dimension_if_unset"], [dimension, cid])
             row = con.execute(self._q["select_dimension"], [cid]).fetchone()
             if row is None:
-                raise NotFoundError(f"Collection [{collection_id}] does not exist")
+                raise NotFoundError(f"Collection [{quote_input(collection_id)}] does not exist")
         return int(row[0])
 
     def delete_collection(self, name: str, tenant: str, database: str) -> str:
@@ -289,7 +292,7 @@ class DuckDBCatalog(Catalog):
             row = con.execute(self._q["select_collection_by_name"], [tenant, database, name])
             found = row.fetchone()
             if found is None:
-                raise NotFoundError(f"Collection [{name}] does not exist")
+                raise NotFoundError(f"Collection [{quote_input(name)}] does not exist")
             cid = str(found[0])
             con.execute(self._q["delete_collection_versions"], [cid])
             con.execute(self._q["delete_collection"], [cid])

@@ -21,13 +21,20 @@ from usearch.index import Index
 
 from ..catalog.base import Catalog, VersionRecord
 from ..config import Settings
-from ..errors import InternalError
+from ..errors import InternalError, MemoryBudgetError
 from ..executor.fts_index import build as build_fts
 from ..executor.state import CollectionState
 from ..schema import DOCUMENT
 from ..versions import VersionStore
 from ..wal.base import CollectionLog
-from .builder import build_records, full_index, new_index, next_doc_grams, update_index
+from .builder import (
+    build_records,
+    check_index_memory,
+    full_index,
+    new_index,
+    next_doc_grams,
+    update_index,
+)
 
 log = logging.getLogger(__name__)
 STEPS = ("built", "written", "registered", "installed", "purged", "cleaned")
@@ -107,6 +114,9 @@ class Compactor:
                     while self.run_once(target) and not self._stopping:
                         if target.state.tail_size()[0] < self.settings.compaction_tail_records:
                             break
+                except MemoryBudgetError as exc:  # refused before building: no traceback
+                    self.last_error = exc
+                    log.warning("compaction of %s refused: %s", target.collection_id, exc)
                 except Exception as exc:  # keep serving from the previous version
                     self.last_error = exc
                     log.exception("compaction of %s failed", target.collection_id)
@@ -120,6 +130,8 @@ class Compactor:
             if not entries:
                 return False
             dimension, configuration = target.index_settings()
+            vectors = version.num_rows + sum(e.batch.num_rows for e in entries)  # at most
+            check_index_memory(vectors, dimension, configuration, self.settings)
             records, removed, tail = build_records(version, entries)
             index, holes = self._mutable_index(
                 target.collection_id, version, dimension, configuration

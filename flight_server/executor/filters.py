@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..errors import InvalidArgumentError, QuotaError
+from ..errors import InvalidArgumentError, QuotaError, quote_input
 
 Scalar = str | int | float | bool
 
@@ -305,6 +305,7 @@ def _regex_error(pattern: str) -> str | None:
 def _check_regex(pattern: str) -> None:
     error = _regex_error(pattern)
     if error is not None:
+        pattern, error = quote_input(pattern), quote_input(error)  # a pattern may be megabytes
         raise _fail(f"Regex syntax errror: regex parse error:\n    {pattern}\nerror: {error}")
 
 

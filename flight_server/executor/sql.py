@@ -39,6 +39,7 @@ from ..errors import (
 )
 from ..recovery import OpenCollection
 from .filter_sql import quote_identifier
+from .sql_budget import SqlSlots, check_nesting, query_memory
 from .sql_tables import SqlTable, snapshot_table
 
 IDLE_DATABASES = 4  # sandbox databases kept for reuse (opening one costs ~15 ms)
@@ -60,7 +61,7 @@ def sandbox_config(settings: Settings) -> dict[str, str | bool | int | float | l
         "allow_unsigned_extensions": False,
         "python_enable_replacements": False,
         "temp_directory": "",
-        "memory_limit": f"{int(settings.max_sql_memory_bytes)}B",
+        "memory_limit": f"{query_memory(settings)[0]}B",
         "lock_configuration": True,
     }
 
@@ -70,6 +71,7 @@ class SqlSandbox:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.slots = SqlSlots(settings)
         self._idle: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -85,6 +87,11 @@ class SqlSandbox:
     def run(self, query: str, params: Params, resolve: Resolver) -> pa.Table:
         """The result of one read-only SELECT; `resolve` gives the tables of the names it uses."""
         check_arguments(query, params)
+        check_nesting(query, int(self.settings.max_sql_nesting))
+        with self.slots.slot():
+            return self._run(query, params, resolve)
+
+    def _run(self, query: str, params: Params, resolve: Resolver) -> pa.Table:
         db = self._checkout()
         cur = db.cursor()
         views: list[str] = []
@@ -279,10 +286,8 @@ def translate(exc: duckdb.Error, settings: Settings, timer: _Timer | None) -> Fl
             )
         return InternalError("The SQL query was interrupted")
     if isinstance(exc, duckdb.OutOfMemoryException):
-        maximum = settings.max_sql_memory_bytes
-        return QuotaError(
-            "max_sql_memory_bytes", f"more than {maximum}", maximum, "Memory of the SQL query"
-        )
+        maximum, limit = query_memory(settings)
+        return QuotaError(limit, f"more than {maximum}", maximum, "Memory of the SQL query")
     if isinstance(exc, duckdb.PermissionException):
         return NotAllowedError(
             f"SQL over collections has no file or network access: {text}", statement="SELECT"

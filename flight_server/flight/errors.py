@@ -25,6 +25,7 @@ from ..errors import (
     InternalError,
     InvalidArgumentError,
     UnavailableError,
+    quote_input,
 )
 
 log = logging.getLogger("fletchdb.flight")
@@ -58,15 +59,30 @@ WIRE_STATUS: dict[str, tuple[str, Callable[[str, bytes], Exception]]] = {
 }
 
 
+MAX_WIRE_MESSAGE_CHARS = 4096  # an error's message on the wire; gRPC refuses large statuses
+MAX_WIRE_DETAIL_CHARS = 512  # one detail value, as JSON
+
+
 def error_payload(exc: FletchError) -> bytes:
-    """The JSON an error travels as."""
+    """The JSON an error travels as (message and details capped: a status must stay small)."""
     body = {
         "code": exc.code,
         "name": exc.name(),
-        "message": exc.message(),
-        "details": exc.details,
+        "message": quote_input(exc.message(), MAX_WIRE_MESSAGE_CHARS),
+        "details": {k: _small(v) for k, v in exc.details.items()},
     }
     return json.dumps(body, separators=(",", ":"), default=str).encode()
+
+
+def _small(value: Any) -> Any:
+    """A detail value as is when its JSON is short, else its capped text."""
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        return quote_input(value, MAX_WIRE_DETAIL_CHARS)
+    return (
+        value if len(text) <= MAX_WIRE_DETAIL_CHARS else quote_input(value, MAX_WIRE_DETAIL_CHARS)
+    )
 
 
 def to_flight(exc: FletchError) -> Exception:
@@ -76,6 +92,19 @@ def to_flight(exc: FletchError) -> Exception:
     return make(payload.decode(), payload)
 
 
+class ClientDisconnected(Exception):
+    """The client went away while its stream was being read or answered: not a server error."""
+
+
+@contextmanager
+def client_stream(rpc: str) -> Iterator[None]:
+    """Reads and writes of a call's own stream: an OSError there means the peer is gone."""
+    try:
+        yield
+    except OSError as exc:  # pyarrow: "Unknown error writing metadata." once the client is gone
+        raise ClientDisconnected(f"{rpc}: {exc}") from None
+
+
 @contextmanager
 def translated() -> Iterator[None]:
     """Server side: FletchErrors leave as Flight errors; anything else is logged and INTERNAL."""
@@ -83,6 +112,9 @@ def translated() -> Iterator[None]:
         yield
     except FletchError as exc:
         raise to_flight(exc) from None
+    except ClientDisconnected as exc:  # what was acknowledged stays written; nothing else
+        log.info("client disconnected mid-stream (%s)", exc)
+        raise flight.FlightCancelledError("The client disconnected") from None
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:  # a malformed Arrow stream from the client
         raise to_flight(InvalidArgumentError(f"Malformed Arrow data: {exc}")) from None
     except flight.FlightError:

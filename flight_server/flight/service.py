@@ -22,7 +22,7 @@ from ..gateway.policy import ACTIONS
 from ..schema import EMBEDDING, ID, Op, one_array
 from . import protocol
 from .actions import collection_json, run_action
-from .errors import to_flight, translated
+from .errors import client_stream, to_flight, translated
 from .results import stack_query_results
 
 ALL_INCLUDE = ["embeddings", "documents", "metadatas"]
@@ -127,7 +127,8 @@ class FlightService(flight.FlightServerBase):
             for batch in _batches(reader, budget):
                 seq = self.gateway.write(who, cid, op, batch)
                 ack = {"seq": seq, "rows": batch.num_rows}
-                writer.write(pa.py_buffer(protocol.encode(ack)))
+                with client_stream("DoPut"):
+                    writer.write(pa.py_buffer(protocol.encode(ack)))
 
     def _delete_matching(
         self,
@@ -144,7 +145,8 @@ class FlightService(flight.FlightServerBase):
         deleted = self.gateway.delete(
             who, args["collection_id"], ids, args["where"], args["where_document"]
         )
-        writer.write(pa.py_buffer(protocol.encode({"deleted": deleted})))
+        with client_stream("DoPut"):
+            writer.write(pa.py_buffer(protocol.encode({"deleted": deleted})))
 
     # Reads -----------------------------------------------------------------------------
     def do_get(
@@ -187,8 +189,9 @@ class FlightService(flight.FlightServerBase):
             self.gateway.collection(who, "DoExchange", "query", args["collection_id"], charge=False)
             batches = list(_batches(reader, StreamBudget(self.settings.max_stream_bytes)))
             table = self._query(who, "DoExchange", args, _arrow_matrix(batches))
-            writer.begin(table.schema)
-            writer.write_table(table)
+            with client_stream("DoExchange"):
+                writer.begin(table.schema)
+                writer.write_table(table)
 
     def _get(self, who: Principal, args: dict[str, Any]) -> pa.Table:
         include = args["include"] if args["include"] is not None else ["documents", "metadatas"]
@@ -293,7 +296,8 @@ def _batches(
     """The record batches of a client stream, each counted against the stream budget."""
     while True:
         try:
-            chunk = reader.read_chunk()
+            with client_stream("reading the client's stream"):
+                chunk = reader.read_chunk()
         except StopIteration:
             return
         if chunk.data is None:  # a metadata-only message

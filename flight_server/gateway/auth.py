@@ -7,6 +7,7 @@ when none is configured); HS256 secrets must be at least 32 bytes.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
@@ -17,7 +18,7 @@ from typing import Any
 import jwt
 
 from ..config import Settings
-from ..errors import AuthenticationError, InvalidArgumentError
+from ..errors import AuthenticationError, InvalidArgumentError, quote_input
 
 ROLES = ("reader", "writer", "admin")
 ALL = "*"
@@ -248,9 +249,16 @@ def parse_ttl(text: str) -> float:
     text = text.strip().lower()
     try:
         if text and text[-1] in units:
-            return float(text[:-1]) * units[text[-1]]
-        return float(text)
+            seconds = float(text[:-1]) * units[text[-1]]
+        else:
+            seconds = float(text)
     except ValueError:
         raise InvalidArgumentError(
-            f"ttl must be like 90, 30s, 15m, 1h or 7d, got {text!r}"
+            f"ttl must be like 90, 30s, 15m, 1h or 7d, got {quote_input(text, as_repr=True)}"
         ) from None
+    if not 0 < seconds < math.inf:  # 0 or less mints a token that is expired when it is made
+        raise InvalidArgumentError(
+            f"ttl must be a positive, finite duration (0 or less mints an expired token), "
+            f"got {quote_input(text, as_repr=True)}"
+        )
+    return seconds

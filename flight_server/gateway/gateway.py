@@ -15,9 +15,10 @@ import numpy as np
 import pyarrow as pa
 
 from ..catalog.base import CollectionRecord, DatabaseRecord
+from ..catalog.duckdb_support import page_params
 from ..config import SETTINGS, Settings
 from ..engine import VERSION, Engine
-from ..errors import AuthorizationError, NotFoundError, QuotaError
+from ..errors import AuthorizationError, NotFoundError, QuotaError, quote_input
 from ..schema import Op
 from .auth import ALL, Principal
 from .policy import OPERATIONS_BY_KEY, Operation, is_write
@@ -65,7 +66,7 @@ class Gateway:
     def _visible_collection(self, who: Principal, collection_id: str) -> CollectionRecord:
         record = self.engine.collection(collection_id).record
         if not who.sees_database(record.tenant, record.database):
-            raise NotFoundError(f"Collection [{collection_id}] does not exist")
+            raise NotFoundError(f"Collection [{quote_input(collection_id)}] does not exist")
         return record
 
     def check_records_quota(self, collection_id: str, op: Op, rows: int) -> None:
@@ -106,30 +107,32 @@ class Gateway:
     def create_tenant(self, who: Principal, name: str) -> None:
         """Create a tenant (an admin of that tenant, or of every tenant)."""
         if not who.sees_tenant(name):
-            raise AuthorizationError(f"This token may not create tenant [{name}]")
+            raise AuthorizationError(f"This token may not create tenant [{quote_input(name)}]")
         self.authorize(who, "DoAction", "create_tenant", name)
         self.engine.create_tenant(name)
 
     def get_tenant(self, who: Principal, name: str) -> str:
         """A visible tenant's name."""
         if not who.sees_tenant(name):
-            raise NotFoundError(f"Tenant [{name}] not found")
+            raise NotFoundError(f"Tenant [{quote_input(name)}] not found")
         self.authorize(who, "DoAction", "get_tenant", name)
         return self.engine.get_tenant(name)
 
     def create_database(self, who: Principal, name: str, tenant: str) -> DatabaseRecord:
         """Create a database in a visible tenant, if the token names it (or `*`)."""
         if not who.sees_tenant(tenant):
-            raise NotFoundError(f"Tenant [{tenant}] not found")
+            raise NotFoundError(f"Tenant [{quote_input(tenant)}] not found")
         if not who.sees_database(tenant, name):
-            raise AuthorizationError(f"This token may not create database [{name}]")
+            raise AuthorizationError(f"This token may not create database [{quote_input(name)}]")
         self.authorize(who, "DoAction", "create_database", tenant)
         return self.engine.create_database(name, tenant)
 
     def get_database(self, who: Principal, name: str, tenant: str) -> DatabaseRecord:
         """A visible database."""
         if not who.sees_database(tenant, name):
-            raise NotFoundError(f"Database [{name}] not found. Are you sure it exists?")
+            raise NotFoundError(
+                f"Database [{quote_input(name)}] not found. Are you sure it exists?"
+            )
         self.authorize(who, "DoAction", "get_database", tenant)
         return self.engine.get_database(name, tenant)
 
@@ -137,6 +140,7 @@ class Gateway:
         self, who: Principal, tenant: str, limit: int | None, offset: int | None
     ) -> list[DatabaseRecord]:
         """The visible databases of a tenant (none for an invisible tenant, as for a missing one)."""
+        page_params(limit, offset)  # the same refusals as the engine's, scoped token or not
         if not who.sees_tenant(tenant):
             return []
         self.authorize(who, "DoAction", "list_databases", tenant)
@@ -149,7 +153,7 @@ class Gateway:
     def delete_database(self, who: Principal, name: str, tenant: str) -> None:
         """Delete a visible database and its collections."""
         if not who.sees_database(tenant, name):
-            raise NotFoundError(f"Database [{name}] not found")
+            raise NotFoundError(f"Database [{quote_input(name)}] not found")
         self.authorize(who, "DoAction", "delete_database", tenant)
         self.engine.delete_database(name, tenant)
 
@@ -166,7 +170,7 @@ class Gateway:
     ) -> CollectionRecord:
         """Create (or get) a collection in a visible database, within the tenant's quota."""
         if not who.sees_database(tenant, database):
-            raise NotFoundError(f"Database [{database}] does not exist")
+            raise NotFoundError(f"Database [{quote_input(database)}] does not exist")
         self.authorize(who, "DoAction", "create_collection", tenant)
         if get_or_create:
             try:
@@ -193,7 +197,7 @@ class Gateway:
     ) -> CollectionRecord:
         """A collection by name in a visible database."""
         if not who.sees_database(tenant, database):
-            raise NotFoundError(f"Collection [{name}] does not exist")
+            raise NotFoundError(f"Collection [{quote_input(name)}] does not exist")
         self.authorize(who, "DoAction", "get_collection", tenant)
         return self.engine.get_collection(name, tenant, database)
 
@@ -201,6 +205,7 @@ class Gateway:
         self, who: Principal, tenant: str, database: str, limit: int | None, offset: int | None
     ) -> list[CollectionRecord]:
         """Collections of a visible database (none otherwise, as for a missing one)."""
+        page_params(limit, offset)
         if not who.sees_database(tenant, database):
             return []
         self.authorize(who, "DoAction", "list_collections", tenant)
@@ -228,7 +233,7 @@ class Gateway:
     def delete_collection(self, who: Principal, name: str, tenant: str, database: str) -> None:
         """Delete a collection of a visible database."""
         if not who.sees_database(tenant, database):
-            raise NotFoundError(f"Collection [{name}] does not exist")
+            raise NotFoundError(f"Collection [{quote_input(name)}] does not exist")
         self.authorize(who, "DoAction", "delete_collection", tenant)
         self.engine.delete_collection(name, tenant, database)
 
@@ -285,7 +290,9 @@ class Gateway:
     def sql(self, who: Principal, tenant: str, database: str, query: str, params: Any) -> pa.Table:
         """Engine.sql over a visible database: only its collections can be named."""
         if not who.sees_database(tenant, database):
-            raise NotFoundError(f"Database [{database}] not found. Are you sure it exists?")
+            raise NotFoundError(
+                f"Database [{quote_input(database)}] not found. Are you sure it exists?"
+            )
         self.authorize(who, "DoGet", "sql", tenant)
         return self.engine.sql(query, params, tenant, database)
 
@@ -335,6 +342,6 @@ class Gateway:
         """The collection a flight descriptor path [tenant, database, collection] names."""
         tenant, database, collection = path
         if not who.sees_database(tenant, database):
-            raise NotFoundError(f"Collection [{collection}] does not exist")
+            raise NotFoundError(f"Collection [{quote_input(collection)}] does not exist")
         self.authorize(who, rpc, name, tenant)
         return self.engine.get_collection(collection, tenant, database)

@@ -18,6 +18,14 @@ import pytest
 from flight_server.config import Settings
 from flight_server.flight.server import Server, start_server
 from flight_server.gateway.auth import mint_token
+from tests.api.conftest import (  # noqa: F401 - fixtures: [local] and [remote] clients
+    mode,
+    open_client,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    settings,
+    shared_client,
+)
 
 SECRET = "s" * 40  # an HS256 secret long enough for the server's minimum
 
@@ -78,11 +86,11 @@ def connect() -> Iterator[Callable[..., fletchdb.Client]]:
     """`connect(server, token, **kw)`: a FlightClient, closed after the test."""
     opened: list[fletchdb.Client] = []
 
-    def open_client(server: Server, token: str | None, **kw: Any) -> fletchdb.Client:
+    def open_flight(server: Server, token: str | None, **kw: Any) -> fletchdb.Client:
         client = fletchdb.FlightClient(server.uri, token=token, **kw)
         opened.append(client)
         return client
 
-    yield open_client
+    yield open_flight
     for client in opened:
         client.close()

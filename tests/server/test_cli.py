@@ -345,3 +345,62 @@ def test_a_port_in_use_is_a_clear_error_and_releases_the_directory(serve, tmp_pa
     with pytest.raises(UnavailableError, match=f"Cannot serve at grpc://127.0.0.1:{taken}"):
         start_server(Settings(path=str(second), port=taken, auth_secret="s" * 40))
     Engine(second, Settings(compaction_enabled=False)).close()  # DataDirLockedError if held
+
+
+# CLI frictions (issue 18) -----------------------------------------------------------------------
+def _run(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLETCHDB_")}
+    return subprocess.run(
+        [sys.executable, "-m", "flight_server", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+    )
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["token", "--help"]])
+def test_help_prints_every_setting(argv: list[str]) -> None:
+    # a `%` in a setting's help once made argparse print its internal dict instead
+    done = _run(*argv)
+    assert done.returncode == 0, done.stderr
+    assert "--hnsw-search-ef" in done.stdout and "+25% search time" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_bare_fletchdb_prints_help_and_starts_nothing(tmp_path: Path) -> None:
+    done = _run(cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout.startswith("usage: fletchdb") and "serve" in done.stdout
+    assert not (tmp_path / "fletchdb_data").exists()  # no data directory, no server
+
+
+def test_token_from_the_wrong_folder_is_refused(tmp_path: Path) -> None:
+    done = _run("token", "--tenant", "acme", "--role", "admin", cwd=tmp_path)
+    assert done.returncode == 2
+    expected = (
+        f"fletchdb: error: No server secret at {tmp_path.resolve()}/fletchdb_data/auth_secret"
+    )
+    assert done.stderr.startswith(expected)
+    assert done.stdout == "" and not (tmp_path / "fletchdb_data").exists()
+
+
+@pytest.mark.parametrize("ttl", ["0", "0s", "-5m", "inf", "nan"])
+def test_a_ttl_that_is_not_positive_is_refused(tmp_path: Path, ttl: str) -> None:
+    done = _run(
+        "token", "--auth-secret", SECRET, "--tenant", "*", "--role", "admin", f"--ttl={ttl}"
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        "fletchdb: error: ttl must be a positive, finite duration (0 or less mints an expired "
+        f"token), got {ttl!r}\n"
+    )
+
+
+def test_token_with_the_server_folder_still_mints(serve, capsys, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    serve(path=str(data), auth_secret="")  # the server made and kept its secret
+    token = _mint(capsys, "--path", str(data), "--tenant", "*", "--role", "admin", "--ttl", "1m")
+    secret = (data / "auth_secret").read_bytes()
+    assert jwt.decode(token, secret, algorithms=["HS256"])["role"] == "admin"

@@ -37,6 +37,10 @@ def _example(cls: type[E.FletchError]) -> E.FletchError:
             limit="rate_read_per_second",
             maximum=5000.0,
         )
+    if cls is E.MemoryBudgetError:
+        return cls("max_compaction_memory_bytes", 9 * 2**30, 8 * 2**30, "HNSW index memory")
+    if cls is E.ServerBusyError:
+        return cls.of("sql_max_concurrent", 4, 10.0, "SQL query")
     if cls is E.CorruptLogError:
         return cls("Corrupt frame", segment="00000001.wal", offset=4096)
     return cls(f"{cls.__name__}: {TRICKY}")
@@ -115,6 +119,24 @@ def test_quota_and_rate_attributes_survive() -> None:
     )
     rate = from_flight(to_flight(EXAMPLES["rate_limited"]))
     assert isinstance(rate, E.RateLimitError) and rate.retry_after == 0.25
+
+
+@pytest.mark.parametrize("size", [2**20, 8 * 2**20])
+def test_an_error_quoting_megabytes_still_crosses_as_itself(size: int) -> None:
+    # a 2 MB regex came back as a gRPC resource-exhausted InternalError: the status is capped
+    big = E.InvalidArgumentError("Regex syntax error: " + "x" * size, pattern="y" * size)
+    with RaisingServer("grpc://127.0.0.1:0") as server:
+        EXAMPLES["big"] = big
+        client = flight.FlightClient(f"grpc://127.0.0.1:{server.port}")
+        try:
+            got = from_flight(_received(client, "big"))
+        finally:
+            client.close()
+            del EXAMPLES["big"]
+    assert type(got) is E.InvalidArgumentError
+    assert got.message().startswith("Regex syntax error: xxxx")
+    assert got.message().endswith(f"({size + 20} characters)")
+    assert len(got.message()) < 5000 and len(got.details["pattern"]) < 600
 
 
 def test_every_status_has_a_wire_row() -> None:

@@ -58,47 +58,52 @@ SETTINGS: tuple[Setting, ...] = (
         "DuckDB memory one client.sql query may use (its sandbox database's memory_limit).",
         True,
     ),
-    # Server-wide budgets and collection-configuration maxima (enforced; not yet in the
-    # README's limits table, so not marked `limit`: docs/settings.md lists them).
+    # Server-wide budgets and collection-configuration maxima.
     Setting(
         "sql_memory_bytes",
         2 * 2**30,
         "DuckDB memory all client.sql queries of the server may use together: each query gets "
         "sql_memory_bytes / sql_max_concurrent (or max_sql_memory_bytes, if lower).",
+        True,
     ),
     Setting(
         "sql_max_concurrent",
         4,
         "client.sql queries that run at once; more wait up to sql_queue_seconds, then are refused.",
+        True,
     ),
     Setting(
         "sql_queue_seconds",
         10.0,
         "Seconds a client.sql query waits for a free slot before it is refused (server busy).",
+        True,
     ),
     Setting(
         "max_sql_nesting",
         256,
         "Nested parentheses in one client.sql query (DuckDB's parser needs memory quadratic in "
         "unclosed ones).",
+        True,
     ),
-    Setting("max_hnsw_m", 128, "HNSW max_neighbors (hnsw:M) of a collection."),
+    Setting("max_hnsw_m", 128, "HNSW max_neighbors (hnsw:M) of a collection.", True),
     Setting(
         "max_hnsw_construction_ef",
         4096,
         "HNSW ef_construction (hnsw:construction_ef) of a collection.",
+        True,
     ),
-    Setting("max_hnsw_search_ef", 4096, "HNSW ef_search (hnsw:search_ef) of a collection."),
-    Setting("max_hnsw_num_threads", 1024, "HNSW num_threads (accepted, unused)."),
-    Setting("max_hnsw_batch_size", 1_000_000, "HNSW batch_size (accepted, unused)."),
-    Setting("max_hnsw_sync_threshold", 1_000_000, "HNSW sync_threshold (accepted, unused)."),
-    Setting("max_hnsw_resize_factor", 100.0, "HNSW resize_factor (accepted, unused)."),
+    Setting("max_hnsw_search_ef", 4096, "HNSW ef_search (hnsw:search_ef) of a collection.", True),
+    Setting("max_hnsw_num_threads", 1024, "HNSW num_threads (accepted, unused).", True),
+    Setting("max_hnsw_batch_size", 1_000_000, "HNSW batch_size (accepted, unused).", True),
+    Setting("max_hnsw_sync_threshold", 1_000_000, "HNSW sync_threshold (accepted, unused).", True),
+    Setting("max_hnsw_resize_factor", 100.0, "HNSW resize_factor (accepted, unused).", True),
     Setting(
         "max_compaction_memory_bytes",
         0,
         "Memory the HNSW index of one compaction may need (estimated before it is built; over "
         "it, the compaction is refused and the collection is served from its log tail). "
         "0 = half of the machine's physical memory.",
+        True,
     ),
     # Limits the gateway enforces for remote callers (the server's quotas).
     Setting(

@@ -392,5 +392,12 @@ def test_every_limit_is_tested_here() -> None:
         "max_sql_result_bytes",
         "sql_timeout_seconds",
         "max_sql_memory_bytes",
+        # tests/sql/test_sql_budget.py
+        "sql_memory_bytes",
+        "sql_max_concurrent",
+        "sql_queue_seconds",
+        "max_sql_nesting",
     }
-    assert tested | rates | sql == set(LIMITS)
+    hnsw = {n for n in LIMITS if n.startswith("max_hnsw_")}  # tests/server/test_hnsw_limits.py
+    hnsw.add("max_compaction_memory_bytes")  # tests/server/test_compaction_budget.py
+    assert tested | rates | sql | hnsw == set(LIMITS)

@@ -51,6 +51,7 @@ from .validate import validate_write_batch
 from .versions import LocalVersionStore
 from .wal import LocalLogStore
 from .wal.base import LogEntry
+from .wal.segment import make_dirs
 
 VERSION = "0.1.0"
 RESET_MESSAGE = (
@@ -66,7 +67,7 @@ class Engine(CatalogMethods):
         self.settings = settings or Settings()
         self.ephemeral = path is None
         self.path = Path(tempfile.mkdtemp(prefix="fletchdb-")) if path is None else Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.path)
         if self.ephemeral:  # removed on close, or at interpreter exit if never closed
             self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
         self._lock_file = lock_data_dir(self.path)

@@ -35,6 +35,9 @@ def main(config: dict[str, Any]) -> None:
     """Open, read, wait for the chosen moment of the compaction, end as `how` says."""
     import fletchdb
 
+    # A shell's background job starts with SIGINT ignored, and Python then installs no handler:
+    # give "sigint" Ctrl-C's usual meaning wherever the test runs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     client = fletchdb.PersistentClient(
         config["path"], settings=fletchdb.Settings(**config["settings"])
     )

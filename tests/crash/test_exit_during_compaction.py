@@ -51,9 +51,9 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run_exit_case(pristine: Path, work: Path, how: str, after: int) -> str:
+def run_exit_case(pristine: Path, work: Path, how: str, after: int, case: int = 0) -> str:
     """Copy the store, run the worker to its exit, check the code, stderr and the store."""
-    path = work / f"{how}-{after}"
+    path = work / f"{case}-{how}-{after}"
     shutil.copytree(pristine, path)
     config = {"path": str(path), "settings": SETTINGS, "how": how, "after": after}
     proc = subprocess.run(
@@ -105,9 +105,9 @@ def test_exit_at_random_moments(pristine: Path, tmp_path: Path) -> None:
     rng = random.Random(SEED)
     landed = [
         run_exit_case(
-            pristine, tmp_path, rng.choice(sorted(EXPECTED_CODE)), rng.randint(1, MARKERS)
+            pristine, tmp_path, rng.choice(sorted(EXPECTED_CODE)), rng.randint(1, MARKERS), case
         )
-        for _ in range(ROUNDS)
+        for case in range(ROUNDS)
     ]
     print("exits landed at:", landed)
     assert "progress" in landed, landed

@@ -6,6 +6,7 @@ Arrow (write batches in, record tables out) and raises only `FletchError`s.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 import threading
@@ -13,6 +14,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,7 @@ from .validate import validate_write_batch
 from .versions import LocalVersionStore
 from .wal import LocalLogStore
 from .wal.base import LogEntry
+from .wal.segment import make_dirs
 
 VERSION = "0.1.0"
 RESET_MESSAGE = (
@@ -64,7 +67,7 @@ class Engine(CatalogMethods):
         self.settings = settings or Settings()
         self.ephemeral = path is None
         self.path = Path(tempfile.mkdtemp(prefix="fletchdb-")) if path is None else Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.path)
         if self.ephemeral:  # removed on close, or at interpreter exit if never closed
             self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
         self._lock_file = lock_data_dir(self.path)
@@ -81,6 +84,11 @@ class Engine(CatalogMethods):
         self._open_lock = threading.Lock()
         self._closed = False
         self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
+        # A daemon thread still inside usearch or DuckDB when the interpreter finalizes is killed
+        # there, and C++ aborts ("terminate called without an active exception"). So an engine
+        # left open closes itself at exit, while threads still run; the weakref keeps no engine alive.
+        self._exit_hook = partial(_close_at_exit, weakref.ref(self))
+        atexit.register(self._exit_hook)
         try:  # tails left by the last run get compacted
             for collection_id in subdirs(self.path / "wal"):
                 self._try_open(collection_id)
@@ -95,6 +103,7 @@ class Engine(CatalogMethods):
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self._exit_hook)
         self.compactor.stop()
         with self._open_lock:
             for handle in self._open.values():
@@ -340,6 +349,13 @@ class Engine(CatalogMethods):
             "tail_age_seconds": tail_age,
             "count": self.count(collection_id),
         }
+
+
+def _close_at_exit(ref: weakref.ref[Engine]) -> None:
+    """atexit: close an engine nobody closed (stops the compactor before threads are frozen)."""
+    engine = ref()
+    if engine is not None:
+        engine.close()
 
 
 def _columns(include: frozenset[str] | set[str]) -> set[str]:

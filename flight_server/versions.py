@@ -24,6 +24,7 @@ from usearch.index import Index
 from .catalog.base import VersionRecord
 from .doc_index import DocIndex
 from .schema import DOCUMENT, EMBEDDING, ID, LABEL, empty_records, one_array
+from .wal.segment import make_dirs
 
 RECORDS_FILE = "records.arrow"
 INDEX_FILE = "index.usearch"
@@ -181,7 +182,7 @@ class LocalVersionStore(VersionStore):
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.fs = pafs.LocalFileSystem()
-        self.fs.create_dir(str(self.root), recursive=True)
+        make_dirs(self.root)
 
     def _dir(self, collection_id: str, name: str = "") -> str:
         return str(self.root / collection_id / name) if name else str(self.root / collection_id)
@@ -196,7 +197,8 @@ class LocalVersionStore(VersionStore):
     ) -> str:
         name = uuid.uuid4().hex
         tmp, final = self._dir(collection_id, TEMP_PREFIX + name), self._dir(collection_id, name)
-        self.fs.create_dir(tmp, recursive=True)
+        make_dirs(self._dir(collection_id))  # durable: the catalog will name a folder inside it
+        self.fs.create_dir(tmp)
         self._write_table(f"{tmp}/{RECORDS_FILE}", records)
         if doc_grams is not None:
             self._write_table(f"{tmp}/{DOC_INDEX_FILE}", doc_grams)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,25 @@ from ..materialize import apply_entries, empty_overlay, fold
 from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, one_array, parse_meta_column
 from ..versions import Version, _numpy
 from ..wal.base import LogEntry
+
+# Floats handed to one usearch add call (4,096 rows at 16 dims, 170 at 384): a stop request waits
+# for one such call at most, a fraction of a second, never for a whole build.
+ADD_CHUNK_VALUES = 1 << 16
+
+
+def _no_check() -> None:
+    """The default between-chunks check: never stop."""
+
+
+def add_vectors(
+    index: Index, labels: np.ndarray, vectors: np.ndarray, check: Callable[[], None] = _no_check
+) -> None:
+    """index.add in chunks, calling `check()` (which may raise to abandon the build) before each."""
+    rows = max(1, ADD_CHUNK_VALUES // max(vectors.shape[1], 1))
+    for start in range(0, len(labels), rows):
+        check()
+        chunk = vectors[start : start + rows]
+        index.add(labels[start : start + rows], np.require(chunk, requirements=["A", "C"]))
 
 
 def new_index(dimension: int, configuration: dict[str, Any]) -> Index:
@@ -99,18 +119,29 @@ def build_records(
     return records, removed, overlay.tail
 
 
-def full_index(records: pa.Table, dimension: int, configuration: dict[str, Any]) -> Index:
+def full_index(
+    records: pa.Table,
+    dimension: int,
+    configuration: dict[str, Any],
+    check: Callable[[], None] = _no_check,
+) -> Index:
     """A freshly built index of every record (no removed nodes in its graph)."""
     index = new_index(dimension, configuration)
     if records.num_rows:
         labels = _numpy(records[LABEL], np.uint64)
         flat = one_array(records[EMBEDDING]).flatten()
         vectors = _numpy(flat, np.float32).reshape(records.num_rows, -1)
-        index.add(labels, np.require(vectors, requirements=["A", "C"]))
+        add_vectors(index, labels, vectors, check)
     return index
 
 
-def update_index(index: Index, version: Version, removed: np.ndarray, tail: pa.Table | None) -> int:
+def update_index(
+    index: Index,
+    version: Version,
+    removed: np.ndarray,
+    tail: pa.Table | None,
+    check: Callable[[], None] = _no_check,
+) -> int:
     """Apply the tail to `index` (a mutable copy of the version's index) in place.
 
     Returns how many labels were removed from the graph.
@@ -127,7 +158,7 @@ def update_index(index: Index, version: Version, removed: np.ndarray, tail: pa.T
         index.remove(drop)
     add = ~unchanged
     if add.any():
-        index.add(labels[add], np.require(vectors[add], requirements=["A", "C"]))
+        add_vectors(index, labels[add], vectors[add], check)
     return len(drop)
 
 

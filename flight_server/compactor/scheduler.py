@@ -6,7 +6,12 @@ from a prefix of the tail, write it under a fresh name (fsync + rename), registe
 with a compare-and-set on the previous version, switch readers to it, purge the covered log
 segments, delete the previous version's files. A crash at any step leaves the previous version
 serving: an unregistered folder is garbage collected on the next open, and the log is purged only
-after registration. `on_step(name)` is called after each step (tests crash the process there).
+after registration. `on_step(name)` is called after each step (tests crash the process there),
+and `on_step("progress")` between the C++ calls of a build.
+
+`stop()` is prompt: a running build checks the stop flag between its C++ calls (each usearch add
+is a bounded chunk) and is abandoned with ClosedError; the tail it would have folded stays in the
+log for the next run. A build is never abandoned once its version is written.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from usearch.index import Index
 
 from ..catalog.base import Catalog, VersionRecord
 from ..config import Settings
-from ..errors import InternalError, MemoryBudgetError
+from ..errors import ClosedError, InternalError, MemoryBudgetError
 from ..executor.fts_index import build as build_fts
 from ..executor.state import CollectionState
 from ..schema import DOCUMENT
@@ -77,7 +82,7 @@ class Compactor:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop the background thread and wait for a running compaction to finish."""
+        """Stop the background thread; a running build is abandoned at its next check."""
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
@@ -118,8 +123,12 @@ class Compactor:
                     self.last_error = exc
                     log.warning("compaction of %s refused: %s", target.collection_id, exc)
                 except Exception as exc:  # keep serving from the previous version
+                    if self._stopping:  # abandoned by stop(), or closed under it: not a failure
+                        return
                     self.last_error = exc
                     log.exception("compaction of %s failed", target.collection_id)
+                if self._stopping:
+                    return
 
     def run_once(self, target: Target) -> bool:
         """Fold one prefix of the tail into a new version; False when the tail was empty."""
@@ -132,7 +141,10 @@ class Compactor:
             dimension, configuration = target.index_settings()
             vectors = version.num_rows + sum(e.batch.num_rows for e in entries)  # at most
             check_index_memory(vectors, dimension, configuration, self.settings)
+            check = self._progress
+            check()
             records, removed, tail = build_records(version, entries)
+            check()
             index, holes = self._mutable_index(
                 target.collection_id, version, dimension, configuration
             )
@@ -141,12 +153,15 @@ class Compactor:
                 # missed in 1-2% of searches); past a fraction of removals, build afresh
                 limit = self.settings.compaction_rebuild_fraction * max(len(index), 1)
                 if holes + len(removed) > limit:
-                    index, holes = full_index(records, dimension, configuration), 0
+                    index, holes = full_index(records, dimension, configuration, check), 0
                 else:
-                    holes += update_index(index, version, removed, tail)
+                    holes += update_index(index, version, removed, tail, check)
             self.on_step("built")
+            check()
             grams = next_doc_grams(version, records, removed, tail)
+            check()
             fts = build_fts(records[DOCUMENT])
+            check()
             name = self.store.write(target.collection_id, records, index, grams, fts)
             self.on_step("written")
             new = VersionRecord(
@@ -166,6 +181,16 @@ class Compactor:
                 self._live[target.collection_id] = (name, index, holes)
             self.on_step("cleaned")
             return True
+
+    def _progress(self) -> None:
+        """Between two C++ calls of a build: abandon it if stop() was called, else report progress.
+
+        Abandoning loses nothing: the cached index was popped, and the tail stays in the log."""
+        if self._stopping:
+            raise ClosedError(
+                "the compactor is stopping; the log tail keeps what it would have folded"
+            )
+        self.on_step("progress")
 
     def _fold_limit(self, indexed: int) -> int:
         """Records one run may fold: at least compaction_max_records, more as the version grows."""

@@ -22,7 +22,15 @@ from .frames import (
     payload_ok,
     serialize_batch,
 )
-from .segment import Segment, corrupt, fsync_dir, map_segment, recover, segment_name
+from .segment import (
+    Segment,
+    corrupt,
+    fsync_dir,
+    make_dirs,
+    map_segment,
+    recover,
+    segment_name,
+)
 
 DEFAULT_SEGMENT_BYTES = 64 << 20
 
@@ -51,9 +59,7 @@ class LocalCollectionLog(CollectionLog):
         self._closed = False
         self._failed: OSError | None = None
         self._appends = self._fsyncs = self._bytes = 0
-        if not self._dir.is_dir():
-            self._dir.mkdir(parents=True)
-            fsync_dir(self._dir.parent)
+        make_dirs(self._dir)
         self._segments = recover(self._dir)
         active = self._active
         self._next_seq = max(active.last_seq if active else 0, min_seq) + 1

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import ClosedError, InvalidArgumentError
 from .base import LogStore
 from .collection import DEFAULT_SEGMENT_BYTES, LocalCollectionLog, LogStats
-from .segment import fsync_dir
+from .segment import fsync_dir, make_dirs
 
 __all__ = ["DEFAULT_SEGMENT_BYTES", "LocalCollectionLog", "LocalLogStore", "LogStats"]
 
@@ -27,7 +27,7 @@ class LocalLogStore(LogStore):
         if segment_bytes <= 0:
             raise InvalidArgumentError(f"segment_bytes must be positive, got {segment_bytes}")
         self._root = Path(root)
-        self._root.mkdir(parents=True, exist_ok=True)
+        make_dirs(self._root)
         self._segment_bytes = segment_bytes
         self._logs: dict[str, LocalCollectionLog] = {}
         self._lock = threading.Lock()

@@ -58,6 +58,19 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def make_dirs(path: str | Path) -> None:
+    """mkdir -p, each directory it creates made durable in its parent (else a power cut could
+    drop a fresh log or version directory with acknowledged data in it)."""
+    missing = []
+    folder = Path(path)
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(exist_ok=True)
+        fsync_dir(new.parent)
+
+
 def corrupt(path: Path, offset: int, why: str) -> CorruptLogError:
     """The error for a bad frame at `offset` of segment `path`."""
     return CorruptLogError(

@@ -21,13 +21,16 @@ WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ingest_worker
 
 
 class Worker:
-    """A running `ingest_worker.py`; stdout unbuffered so the parent can read byte by byte."""
+    """A running worker script (`ingest_worker.py` unless told); stdout unbuffered, so the parent
+    can read byte by byte."""
 
-    def __init__(self, config: dict[str, Any], log_dir: Path, stdin: bool = False) -> None:
+    def __init__(
+        self, config: dict[str, Any], log_dir: Path, stdin: bool = False, script: str = WORKER
+    ) -> None:
         self.stderr_path = log_dir / f"worker-{os.getpid()}-{id(self)}.stderr"
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, WORKER, json.dumps(config)],
+            [sys.executable, script, json.dumps(config)],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
@@ -85,8 +88,8 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     """Start workers; every one still running at the end of the test is killed."""
     workers: list[Worker] = []
 
-    def start(config: dict[str, Any], stdin: bool = False) -> Worker:
-        worker = Worker(config, tmp_path, stdin)
+    def start(config: dict[str, Any], stdin: bool = False, script: str = WORKER) -> Worker:
+        worker = Worker(config, tmp_path, stdin, script)
         workers.append(worker)
         return worker
 

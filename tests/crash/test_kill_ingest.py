@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from flight_server.compactor.scheduler import STEPS
+from flight_server.recovery import _is_dying
 from flight_server.schema import ID
 
 from .ingest_worker import (
@@ -187,3 +189,31 @@ def test_second_process_gets_data_dir_locked(spawn: Any, tmp_path: Path) -> None
     third = spawn({"mode": "try_open", "path": path})
     code, lines = third.wait(timeout=60)
     assert (code, lines) == (0, ["open ok"]), third.stderr()
+
+
+def test_open_right_after_sigkill_waits_for_the_dying_holder(
+    spawn: Any, reopen: Any, tmp_path: Path
+) -> None:
+    """Issue 12: an open started as soon as kill() returned raised DataDirLockedError (6 of 6),
+    because the kernel drops the killed holder's flock only once its files are closed."""
+    path = str(tmp_path / "db")
+    for _ in range(3):
+        holder = spawn({"mode": "hold", "path": path}, stdin=True)
+        assert holder.readline().strip() == "ready", holder.stderr()
+        os.kill(holder.proc.pid, signal.SIGKILL)  # no wait(): the open races the teardown
+        with reopen(path) as client:
+            assert client.heartbeat() > 0
+        holder.proc.wait(timeout=60)
+
+
+def test_is_dying_tells_live_holders_from_dying_ones(spawn: Any, tmp_path: Path) -> None:
+    """Live (this process, a running child) is not dying; killed, reaped or absent is."""
+    assert not _is_dying(str(os.getpid())) and not _is_dying("unknown")
+    holder = spawn({"mode": "hold", "path": str(tmp_path / "db")}, stdin=True)
+    assert holder.readline().strip() == "ready", holder.stderr()
+    pid = str(holder.proc.pid)
+    assert not _is_dying(pid)
+    os.kill(holder.proc.pid, signal.SIGKILL)
+    assert _is_dying(pid)  # SIGKILL pending, exiting, or a zombie: never alive again
+    holder.proc.wait(timeout=60)
+    assert _is_dying(pid)  # reaped: gone

@@ -12,7 +12,7 @@ from flight_server.errors import CorruptLogError
 from flight_server.schema import Op
 from flight_server.wal import LocalLogStore
 from flight_server.wal.frames import HEADER_SIZE, encode_header, payload_crc, serialize_batch
-from flight_server.wal.segment import segment_name
+from flight_server.wal.segment import make_dirs, segment_name
 
 from .helpers import make_batch
 
@@ -217,3 +217,12 @@ def test_reads_verify_checksums_written_after_open(tmp_path: Path) -> None:
         list(log.read())
     assert info.value.details["offset"] == 0
     store.close()
+
+
+def test_make_dirs_creates_missing_levels_once(tmp_path: Path) -> None:
+    """make_dirs is mkdir -p (each new level fsynced into its parent) and a no-op when present."""
+    target = tmp_path / "a" / "b" / "c"
+    make_dirs(target)
+    assert target.is_dir()
+    make_dirs(target)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b", "c"]

@@ -247,6 +247,9 @@ FLETCH_CASES: list[tuple[str, str]] = [
     ("fx-modify-metadata-inf", "k.modify(metadata={'a': float('inf')})"),
     ("fx-list-limit-negative", "c.list_databases(limit=-1)"),
     ("fx-list-offset-bool", "c.list_collections(offset=True)"),
+    # pinned from tests/server/test_abuse.py: a bool page is an int to Chroma, not abuse
+    ("fx-list-limit-false", "c.list_collections(limit=False)"),
+    ("fx-list-databases-limit-false", "c.list_databases(limit=False)"),
     ("fx-list-limit-numpy", "c.list_collections(limit=np.int64(1))"),
     ("fx-list-limit-str", "c.list_collections(limit='1')"),
     ("fx-databases", "(c.create_tenant('tenx'), c.create_database('dbx', tenant='tenx'), "

@@ -70,11 +70,12 @@ def check_store(collection: Any, acked: set[int], in_flight: set[int] = frozense
         # HNSW is approximate (and this workload's deletes leave holes): only well-formed results
         hit = collection.query(query_embeddings=[probe], n_results=3, include=["distances"])
         assert len(set(hit["ids"][0])) == 3 and hit["distances"][0] == sorted(hit["distances"][0])
-        # a filter this narrow is searched exactly: the stored vector itself comes first
+        # a filter this narrow is searched exactly: the stored vector itself comes first, at the
+        # distance its rounding to the index dtype leaves once compacted (f16: ~2e-6 at 16 dims)
         hit = collection.query(
             query_embeddings=[probe], n_results=3, where={"batch": n}, include=["distances"]
         )
-        assert hit["ids"][0][0] == f"b{n}-7" and hit["distances"][0][0] < 1e-6, hit
+        assert hit["ids"][0][0] == f"b{n}-7" and hit["distances"][0][0] < 1e-4, hit
     extra = bulk_batch(10**6)
     collection.add(**extra)
     assert collection.get(ids=extra["ids"][:1], include=[])["ids"] == extra["ids"][:1]

@@ -24,8 +24,8 @@ FORBIDDEN = (
 )
 
 
-# Entry points that start the server: they may import the protocol and gateway layers.
-ENTRY_POINTS = {"cli.py", "__main__.py"}
+# Entry points and server assembly: they may import the protocol and gateway layers.
+ENTRY_POINTS = {"cli.py", "__main__.py", "serve.py"}
 
 
 def _module_name(path: Path) -> str:

@@ -122,6 +122,11 @@ class CatalogMethods:
         check_name_types(tenant=tenant, database=database)
         return self.catalog.list_collections(tenant, database, limit, offset)
 
+    def list_all_collections(self) -> list[CollectionRecord]:
+        """Every collection of every tenant and database."""
+        self._check_open()
+        return self.catalog.list_all_collections()
+
     def count_collections(
         self, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
     ) -> int:

@@ -16,17 +16,6 @@ from typing import Any
 from .config import SETTINGS, Settings
 from .errors import FletchError, InvalidArgumentError
 
-QUICKSTART = """\
-FletchDB {version} serving {path} at {uri}{auth}
-
-  import fletchdb
-  client = fletchdb.FlightClient("{uri}"{token_arg})
-  docs = client.get_or_create_collection("docs")
-  docs.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]], documents=["hello", "world"])
-  print(docs.query(query_embeddings=[[1.0, 0.1]], n_results=1))
-
-Ctrl-C stops the server."""
-
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fletchdb` command."""
@@ -133,25 +122,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .engine import VERSION
-    from .flight.server import serve_forever, start_server
+    from .serve import serve
 
-    settings = resolve_settings(args)
-    server = start_server(settings)
-    token = server.dev_token
-    print(
-        QUICKSTART.format(
-            version=VERSION,
-            path=Path(settings.path).resolve(),
-            uri=server.uri,
-            auth=f"\n\nDevelopment token (admin of every tenant, 30 days):\n{token}"
-            if token
-            else ("\n\nAuthentication is OFF (insecure dev)." if settings.insecure_dev else ""),
-            token_arg=f', token="{token}"' if token else "",
-        ),
-        flush=True,
-    )
-    serve_forever(server)
+    serve(resolve_settings(args))
     return 0
 
 

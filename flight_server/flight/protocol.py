@@ -1,198 +1,67 @@
-"""The wire format of tickets, commands and action bodies: versioned JSON, parsed strictly.
+"""Flight framing of the request bodies: which message carries which operation's arguments.
 
-Every request body is a JSON object with `"v": 1`. Parsing refuses what is not exactly that: bytes
-that are not UTF-8 JSON, duplicate keys, NaN/Infinity, a missing or unknown version, unknown keys,
-and values of the wrong type. Nothing is ever evaluated (no eval, literal_eval or pickle). Every
-refusal is an InvalidArgumentError naming the field. docs/protocol.md documents these shapes.
+The bodies themselves (versioned JSON, fields, checks) are protocol-neutral and live in
+`gateway/requests.py`; this module names them after the Flight messages that carry them (action
+bodies, DoPut commands, DoGet tickets, DoExchange commands, ListFlights criteria). Its other names
+are re-exported so `flight_server.flight.protocol` keeps working for the SDK and tests.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidArgumentError, QuotaError
-
-PROTOCOL_VERSION = 1
-WRITE_OPS = ("add", "upsert", "update", "delete")
-GET_INCLUDE = frozenset({"documents", "embeddings", "metadatas"})
-QUERY_INCLUDE = GET_INCLUDE | {"distances"}
-
-Check = Callable[[Any], bool]
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a request body: its JSON type check, a description, and whether required."""
-
-    check: Check
-    kind: str
-    required: bool = False
-    default: Any = None
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _opt(check: Check) -> Check:
-    return lambda v: v is None or check(v)
-
-
-STR: Check = lambda v: isinstance(v, str)  # noqa: E731
-BOOL: Check = lambda v: isinstance(v, bool)  # noqa: E731
-OBJ: Check = lambda v: isinstance(v, dict)  # noqa: E731
-NAT: Check = lambda v: _is_int(v) and v >= 0  # noqa: E731
-POS: Check = lambda v: _is_int(v) and v > 0  # noqa: E731
-STR_LIST: Check = lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)  # noqa: E731
-MATRIX: Check = lambda v: (  # noqa: E731
-    isinstance(v, list)
-    and all(isinstance(r, list) and all(_is_int(x) or isinstance(x, float) for x in r) for r in v)
+from ..errors import InvalidArgumentError
+from ..gateway.requests import (
+    ACTION_FIELDS,
+    EMBEDDINGS_FIELD,
+    EXPORT_FIELDS,
+    GET_FIELDS,
+    GET_INCLUDE,
+    LIST_FIELDS,
+    PROTOCOL_VERSION,
+    QUERY_FIELDS,
+    QUERY_INCLUDE,
+    READ_FIELDS,
+    SEARCH_FIELDS,
+    SQL_FIELDS,
+    WRITE_FIELDS,
+    WRITE_OPS,
+    Field,
+    check_fields,
+    check_include,
+    check_write,
+    encode,
+    parse_body,
+    request,
 )
+from .operations import TICKET_KINDS
 
-_REQ_STR = Field(STR, "a string", True)
-_COLLECTION = {"collection_id": _REQ_STR}
-_SCOPE = {"tenant": _REQ_STR, "database": _REQ_STR}
-_PAGE = {
-    "limit": Field(_opt(NAT), "null or an int >= 0"),
-    "offset": Field(_opt(NAT), "null or an int >= 0"),
-}
-_FILTERS = {
-    "where": Field(_opt(OBJ), "null or an object"),
-    "where_document": Field(_opt(OBJ), "null or an object"),
-}
-_READ = {
-    **_COLLECTION,
-    **_FILTERS,
-    "ids": Field(_opt(STR_LIST), "null or a list of strings"),
-}
-_INCLUDE = Field(_opt(STR_LIST), "null or a list of strings")
+PUT_FIELDS = WRITE_FIELDS
 
-ACTION_FIELDS: dict[str, dict[str, Field]] = {
-    "heartbeat": {},
-    "version": {},
-    "limits": {},
-    "reset": {},
-    "create_tenant": {"name": _REQ_STR},
-    "get_tenant": {"name": _REQ_STR},
-    "create_database": {"name": _REQ_STR, "tenant": _REQ_STR},
-    "get_database": {"name": _REQ_STR, "tenant": _REQ_STR},
-    "list_databases": {"tenant": _REQ_STR, **_PAGE},
-    "delete_database": {"name": _REQ_STR, "tenant": _REQ_STR},
-    "create_collection": {
-        "name": _REQ_STR,
-        **_SCOPE,
-        "configuration": Field(_opt(OBJ), "null or an object"),
-        "metadata": Field(_opt(OBJ), "null or an object"),
-        "get_or_create": Field(BOOL, "a boolean", default=False),
-    },
-    "get_collection": {"name": _REQ_STR, **_SCOPE},
-    "list_collections": {**_SCOPE, **_PAGE},
-    "count_collections": dict(_SCOPE),
-    "modify_collection": {
-        **_COLLECTION,
-        "name": Field(_opt(STR), "null or a string"),
-        "metadata": Field(_opt(OBJ), "null or an object"),
-        "configuration": Field(_opt(OBJ), "null or an object"),
-    },
-    "delete_collection": {"name": _REQ_STR, **_SCOPE},
-    "count": dict(_COLLECTION),
-    "compact": dict(_COLLECTION),
-    "stats": dict(_COLLECTION),
-}
-PUT_FIELDS: dict[str, Field] = {
-    "op": Field(lambda v: v in WRITE_OPS, f"one of {', '.join(WRITE_OPS)}", True),
-    **_COLLECTION,
-    **_FILTERS,
-}
-GET_FIELDS: dict[str, Field] = {**_READ, **_PAGE, "include": _INCLUDE}
-QUERY_FIELDS: dict[str, Field] = {
-    **_READ,
-    "n_results": Field(POS, "an int > 0", True),
-    "include": _INCLUDE,
-}
-EXPORT_FIELDS: dict[str, Field] = {
-    **_COLLECTION,
-    "batch_rows": Field(_opt(POS), "null or an int > 0"),
-}
-SEARCH_FIELDS: dict[str, Field] = {
-    **_COLLECTION,
-    "searches": Field(
-        lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
-        "a list of search objects (docs/search.md)",
-        True,
-    ),
-}
-SQL_FIELDS: dict[str, Field] = {
-    "query": _REQ_STR,
-    "params": Field(_opt(lambda v: isinstance(v, list | dict)), "null, a list or an object"),
-    **_SCOPE,
-}
-TICKET_KINDS = ("get", "query", "export", "search", "sql")
-LIST_FIELDS: dict[str, Field] = {
-    "tenant": Field(_opt(STR), "null or a string"),
-    "database": Field(_opt(STR), "null or a string"),
-}
-
-
-def _no_constants(name: str) -> Any:
-    raise InvalidArgumentError(f"{name} is not valid JSON here")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise InvalidArgumentError(f"Duplicate key {key!r} in request JSON")
-        out[key] = value
-    return out
-
-
-def parse_body(data: bytes, what: str, max_bytes: int, allow_empty: bool = False) -> dict[str, Any]:
-    """A request body as a JSON object of protocol version 1 (the `v` key removed)."""
-    if len(data) > max_bytes:
-        raise QuotaError("max_request_bytes", len(data), max_bytes, f"Bytes of the {what}")
-    if allow_empty and not data.strip():
-        return {}
-    try:
-        obj = json.loads(
-            data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants
-        )
-    except InvalidArgumentError:
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InvalidArgumentError(f"The {what} is not valid UTF-8 JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise InvalidArgumentError(f"The {what} must be a JSON object, got {type(obj).__name__}")
-    version = obj.pop("v", None)
-    if version != PROTOCOL_VERSION or isinstance(version, bool):
-        raise InvalidArgumentError(
-            f'The {what} must carry "v": {PROTOCOL_VERSION}, got {version!r}'
-        )
-    return obj
-
-
-def check_fields(obj: dict[str, Any], spec: dict[str, Field], what: str) -> dict[str, Any]:
-    """The fields of `obj` by `spec` (absent optional ones as None); refuses unknown or mistyped."""
-    unknown = sorted(set(obj) - set(spec))
-    if unknown:
-        raise InvalidArgumentError(f"Unknown field(s) in the {what}: {', '.join(unknown)}")
-    out: dict[str, Any] = {}
-    for name, field in spec.items():
-        if name not in obj:
-            if field.required:
-                raise InvalidArgumentError(f"The {what} needs the field {name!r} ({field.kind})")
-            out[name] = field.default
-            continue
-        value = obj[name]
-        if not field.check(value):
-            raise InvalidArgumentError(
-                f"Field {name!r} of the {what} must be {field.kind}, got {_short(value)}"
-            )
-        out[name] = value
-    return out
+__all__ = [
+    "ACTION_FIELDS",
+    "EXPORT_FIELDS",
+    "GET_FIELDS",
+    "GET_INCLUDE",
+    "LIST_FIELDS",
+    "PROTOCOL_VERSION",
+    "PUT_FIELDS",
+    "QUERY_FIELDS",
+    "QUERY_INCLUDE",
+    "SEARCH_FIELDS",
+    "SQL_FIELDS",
+    "TICKET_KINDS",
+    "WRITE_OPS",
+    "Field",
+    "check_fields",
+    "encode",
+    "parse_action",
+    "parse_body",
+    "parse_criteria",
+    "parse_put_command",
+    "parse_ticket",
+    "request",
+]
 
 
 def parse_action(kind: str, body: bytes, max_bytes: int) -> dict[str, Any]:
@@ -205,12 +74,8 @@ def parse_action(kind: str, body: bytes, max_bytes: int) -> dict[str, Any]:
 
 def parse_put_command(command: bytes, max_bytes: int) -> dict[str, Any]:
     """The DoPut command descriptor: op, collection_id and (delete only) filters."""
-    args = check_fields(
-        parse_body(command, "DoPut command", max_bytes), PUT_FIELDS, "DoPut command"
-    )
-    if args["op"] != "delete" and (args["where"] is not None or args["where_document"] is not None):
-        raise InvalidArgumentError(f"Only delete takes where/where_document, not {args['op']}")
-    return args
+    obj = parse_body(command, "DoPut command", max_bytes)
+    return check_write(check_fields(obj, WRITE_FIELDS, "DoPut command"))
 
 
 def parse_ticket(ticket: bytes, max_bytes: int, embeddings_inline: bool = True) -> tuple[str, dict]:
@@ -224,44 +89,13 @@ def parse_ticket(ticket: bytes, max_bytes: int, embeddings_inline: bool = True) 
     kind = kinds[0]
     if not embeddings_inline and kind != "query":
         raise InvalidArgumentError("DoExchange serves query only")
-    spec = {
-        "get": GET_FIELDS,
-        "query": QUERY_FIELDS,
-        "export": EXPORT_FIELDS,
-        "search": SEARCH_FIELDS,
-        "sql": SQL_FIELDS,
-    }[kind]
+    spec = READ_FIELDS[kind]
     if kind == "query" and embeddings_inline:
-        spec = {**spec, "embeddings": Field(MATRIX, "a list of lists of numbers", True)}
-    args = check_fields(obj[kind], spec, f"{kind} {what}")
-    if kind in ("export", "search", "sql"):
-        return kind, args
-    allowed_include = GET_INCLUDE if kind == "get" else QUERY_INCLUDE
-    include = args["include"]
-    if include is not None and not set(include) <= allowed_include:
-        bad = sorted(set(include) - allowed_include)
-        raise InvalidArgumentError(
-            f"include of a {kind} may name {', '.join(sorted(allowed_include))}; got {bad}"
-        )
-    return kind, args
+        spec = {**spec, "embeddings": EMBEDDINGS_FIELD}
+    return kind, check_include(kind, check_fields(obj[kind], spec, f"{kind} {what}"))
 
 
 def parse_criteria(data: bytes, max_bytes: int) -> dict[str, Any]:
     """ListFlights criteria: empty, or {"v": 1, "tenant": ..., "database": ...}."""
     obj = parse_body(data, "ListFlights criteria", max_bytes, allow_empty=True)
     return check_fields(obj, LIST_FIELDS, "ListFlights criteria")
-
-
-def encode(obj: Any) -> bytes:
-    """A response or request body as compact UTF-8 JSON (with "v" added to request objects)."""
-    return json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
-
-
-def request(**fields: Any) -> bytes:
-    """A request body of this protocol version."""
-    return encode({"v": PROTOCOL_VERSION, **fields})
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

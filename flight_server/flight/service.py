@@ -1,8 +1,9 @@
 """The Flight service: descriptors, tickets and actions in, gateway calls out, Arrow streams back.
 
 It only translates. Authentication happens in `AuthMiddlewareFactory.start_call`, before any
-request body is read; every handler parses its request strictly (`protocol`), calls the gateway
-with the caller's principal, and turns FletchErrors into Flight errors (`errors.translated`).
+request body is read; every handler parses its request strictly (`protocol`), maps it to an
+operation name (`operations`), calls the gateway with the caller's principal, and turns
+FletchErrors into Flight errors (`errors.translated`). It talks to the gateway only.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ import pyarrow.flight as flight
 from ..catalog.base import CollectionRecord
 from ..errors import AuthenticationError, InvalidArgumentError, QuotaError
 from ..gateway.auth import DEV_PRINCIPAL, Principal, TokenVerifier
-from ..gateway.gateway import Gateway
-from ..gateway.policy import ACTIONS
+from ..gateway.gateway import ALL_PARTS, Gateway
+from ..gateway.requests import get_arguments, query_arguments
 from ..schema import EMBEDDING, ID, Op, one_array
 from . import protocol
 from .actions import collection_json, run_action
 from .errors import client_stream, to_flight, translated
+from .operations import ACTIONS, operation
 from .results import stack_query_results
 
-ALL_INCLUDE = ["embeddings", "documents", "metadatas"]
+ALL_INCLUDE = list(ALL_PARTS)
 
 
 class AuthMiddleware(flight.ServerMiddleware):
@@ -117,7 +119,7 @@ class FlightService(flight.FlightServerBase):
                 _command(descriptor, "DoPut"), self.settings.max_request_bytes
             )
             who, cid, op = self._who(context), args["collection_id"], Op[args["op"].upper()]
-            self.gateway.collection(who, "DoPut", args["op"], cid, charge=False)
+            self.gateway.collection(who, operation("DoPut", args["op"]), cid, charge=False)
             budget = StreamBudget(self.settings.max_stream_bytes)
             if op is Op.DELETE and (
                 args["where"] is not None or args["where_document"] is not None
@@ -159,7 +161,7 @@ class FlightService(flight.FlightServerBase):
                 reader = self.gateway.export(who, args["collection_id"], args["batch_rows"])
                 return flight.GeneratorStream(reader.schema, _translated_batches(reader))
             if kind == "get":
-                table = self._get(who, args)
+                table = self.gateway.get(who, args["collection_id"], **get_arguments(args))
             elif kind == "search":
                 tables = self.gateway.search(who, args["collection_id"], args["searches"])
                 table = stack_query_results(tables)
@@ -169,7 +171,7 @@ class FlightService(flight.FlightServerBase):
                 )
             else:
                 embeddings = _json_matrix(args.pop("embeddings"))
-                table = self._query(who, "DoGet", args, embeddings)
+                table = self._query(who, args, embeddings)
             return flight.RecordBatchStream(table)
 
     def do_exchange(
@@ -186,44 +188,19 @@ class FlightService(flight.FlightServerBase):
                 embeddings_inline=False,
             )
             who = self._who(context)
-            self.gateway.collection(who, "DoExchange", "query", args["collection_id"], charge=False)
+            query = operation("DoExchange", "query")
+            self.gateway.collection(who, query, args["collection_id"], charge=False)
             batches = list(_batches(reader, StreamBudget(self.settings.max_stream_bytes)))
-            table = self._query(who, "DoExchange", args, _arrow_matrix(batches))
+            table = self._query(who, args, _arrow_matrix(batches))
             with client_stream("DoExchange"):
                 writer.begin(table.schema)
                 writer.write_table(table)
 
-    def _get(self, who: Principal, args: dict[str, Any]) -> pa.Table:
-        include = args["include"] if args["include"] is not None else ["documents", "metadatas"]
-        return self.gateway.get(
-            who,
-            args["collection_id"],
-            ids=args["ids"],
-            where=args["where"],
-            where_document=args["where_document"],
-            limit=args["limit"],
-            offset=args["offset"],
-            columns=set(include),
+    def _query(self, who: Principal, args: dict[str, Any], embeddings: np.ndarray) -> pa.Table:
+        kwargs = query_arguments(args)
+        return stack_query_results(
+            self.gateway.query(who, args["collection_id"], embeddings, **kwargs)
         )
-
-    def _query(
-        self, who: Principal, rpc: str, args: dict[str, Any], embeddings: np.ndarray
-    ) -> pa.Table:
-        include = args["include"]
-        if include is None:
-            include = ["documents", "metadatas", "distances"]
-        tables = self.gateway.query(
-            who,
-            rpc,
-            args["collection_id"],
-            embeddings,
-            n_results=args["n_results"],
-            where=args["where"],
-            where_document=args["where_document"],
-            ids=args["ids"],
-            columns=set(include) - {"distances"},
-        )
-        return stack_query_results(tables)
 
     # Flights ---------------------------------------------------------------------------
     def list_flights(
@@ -241,8 +218,8 @@ class FlightService(flight.FlightServerBase):
         self, context: flight.ServerCallContext, descriptor: flight.FlightDescriptor
     ) -> flight.FlightInfo:
         with translated():
-            record = self.gateway.collection_by_path(
-                self._who(context), "GetFlightInfo", "flight_info", _path(descriptor)
+            record = self.gateway.collection_by_name(
+                self._who(context), operation("GetFlightInfo", "flight_info"), *_path(descriptor)
             )
             return self._flight_info(record)
 
@@ -250,23 +227,19 @@ class FlightService(flight.FlightServerBase):
         self, context: flight.ServerCallContext, descriptor: flight.FlightDescriptor
     ) -> flight.SchemaResult:
         with translated():
-            record = self.gateway.collection_by_path(
-                self._who(context), "GetSchema", "schema", _path(descriptor)
+            record = self.gateway.collection_by_name(
+                self._who(context), operation("GetSchema", "schema"), *_path(descriptor)
             )
-            return flight.SchemaResult(self._schema(record))
-
-    def _schema(self, record: CollectionRecord) -> pa.Schema:
-        empty = self.gateway.engine.get(record.id, limit=0, columns=set(ALL_INCLUDE))
-        return empty.schema
+            return flight.SchemaResult(self.gateway.record_schema(record))
 
     def _flight_info(self, record: CollectionRecord) -> flight.FlightInfo:
         ticket = protocol.request(get={"collection_id": record.id, "include": ALL_INCLUDE})
         descriptor = flight.FlightDescriptor.for_path(record.tenant, record.database, record.name)
         return flight.FlightInfo(
-            self._schema(record),
+            self.gateway.record_schema(record),
             descriptor,
             [flight.FlightEndpoint(ticket, [self.uri])],
-            total_records=self.gateway.engine.count(record.id),
+            total_records=self.gateway.record_count(record),
             total_bytes=-1,
             app_metadata=protocol.encode(collection_json(record)),
         )

@@ -262,3 +262,28 @@ def parse_ttl(text: str) -> float:
             f"got {quote_input(text, as_repr=True)}"
         )
     return seconds
+
+
+@dataclass(frozen=True)
+class Tls:
+    """PEM material for TLS: the server's certificate and key, and a client CA for mutual TLS."""
+
+    cert: bytes
+    key: bytes
+    client_ca: bytes | None
+
+
+def tls_files(settings: Settings) -> Tls | None:
+    """The TLS / mutual TLS material the settings name (None: plaintext)."""
+    if not settings.tls_cert_file:
+        if settings.tls_client_ca_file or settings.tls_key_file:
+            raise InvalidArgumentError("tls_key_file and tls_client_ca_file need tls_cert_file")
+        return None
+    if not settings.tls_key_file:
+        raise InvalidArgumentError("tls_cert_file needs tls_key_file")
+    cert = read_setting_file(settings, "tls_cert_file").encode()
+    key = read_setting_file(settings, "tls_key_file").encode()
+    client_ca = None
+    if settings.tls_client_ca_file:
+        client_ca = read_setting_file(settings, "tls_client_ca_file").encode()
+    return Tls(cert, key, client_ca)

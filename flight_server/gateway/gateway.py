@@ -1,9 +1,11 @@
 """The gateway: authorization, tenant isolation, quotas and rate limits in front of one engine.
 
-Protocol-free: the Flight service parses requests and calls these methods with the caller's
-`Principal`. Every method checks, in this order: that the target is visible to the caller (an
-invisible tenant, database or collection behaves exactly as a missing one, with the engine's own
-message), that the caller's role allows the operation, the tenant's rate limit, then quotas.
+Protocol-free: a front (the Flight service) authenticates the caller, parses its request and calls
+one of these methods with the caller's `Principal`. Policy is keyed by operation name
+(`policy.OPERATIONS`), never by a front's own vocabulary. Every method checks, in this order: that
+the target is visible to the caller (an invisible tenant, database or collection behaves exactly as
+a missing one, with the engine's own message), that the caller's role allows the operation, the
+tenant's rate limit, then quotas.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from ..engine import VERSION, Engine
 from ..errors import AuthorizationError, NotFoundError, QuotaError, quote_input
 from ..schema import Op
 from .auth import ALL, Principal
-from .policy import OPERATIONS_BY_KEY, Operation, is_write
+from .policy import COLLECTIONS_QUOTA, OPERATIONS_BY_NAME, RECORDS_QUOTA, Operation
 from .ratelimit import RateLimiter
 
 LIMIT_NAMES = tuple(s.name for s in SETTINGS if s.limit)
+ALL_PARTS = ("embeddings", "documents", "metadatas")
 
 
 class Gateway:
@@ -41,26 +44,26 @@ class Gateway:
 
     # Checks ------------------------------------------------------------------------------
     def authorize(
-        self, who: Principal, rpc: str, name: str, tenant: str | None, charge: bool = True
+        self, who: Principal, operation: str, tenant: str | None, charge: bool = True
     ) -> Operation:
         """The operation, once the caller's role allows it; charges the tenant's rate limit."""
-        op = OPERATIONS_BY_KEY.get((rpc, name))
-        if op is None:  # the service only dispatches known operations; this is a guard
-            raise AuthorizationError(f"Unknown operation {rpc} {name}")
+        op = OPERATIONS_BY_NAME.get(operation)
+        if op is None:  # fronts only dispatch known operations; this is a guard
+            raise AuthorizationError(f"Unknown operation {operation}")
         if not who.has_role(op.role):
             raise AuthorizationError(
-                f"Role {who.role} may not call {name} (it needs the {op.role} role)"
+                f"Role {who.role} may not call {operation} (it needs the {op.role} role)"
             )
         if charge:
-            self.rates.charge(tenant or who.tenant, "write" if is_write(op) else "read")
+            self.rates.charge(tenant or who.tenant, op.rate)
         return op
 
     def collection(
-        self, who: Principal, rpc: str, name: str, collection_id: str, charge: bool = True
+        self, who: Principal, operation: str, collection_id: str, charge: bool = True
     ) -> CollectionRecord:
         """A collection by id, visible to the caller and allowed for the operation."""
         record = self._visible_collection(who, collection_id)
-        self.authorize(who, rpc, name, record.tenant, charge)
+        self.authorize(who, operation, record.tenant, charge)
         return record
 
     def _visible_collection(self, who: Principal, collection_id: str) -> CollectionRecord:
@@ -69,9 +72,9 @@ class Gateway:
             raise NotFoundError(f"Collection [{quote_input(collection_id)}] does not exist")
         return record
 
-    def check_records_quota(self, collection_id: str, op: Op, rows: int) -> None:
-        """Refuse an add/upsert that could take the collection past max_records_per_collection."""
-        if op not in (Op.ADD, Op.UPSERT):
+    def check_records_quota(self, collection_id: str, operation: str, rows: int) -> None:
+        """Refuse a write whose operation has the records quota (add, upsert) past the maximum."""
+        if RECORDS_QUOTA not in OPERATIONS_BY_NAME[operation].quotas:
             return
         maximum = self.settings.max_records_per_collection
         total = self.engine.count(collection_id) + rows
@@ -83,22 +86,22 @@ class Gateway:
     # Server --------------------------------------------------------------------------------
     def heartbeat(self, who: Principal) -> int:
         """Server time in nanoseconds."""
-        self.authorize(who, "DoAction", "heartbeat", None)
+        self.authorize(who, "heartbeat", None)
         return self.engine.heartbeat()
 
     def version(self, who: Principal) -> str:
         """FletchDB's version."""
-        self.authorize(who, "DoAction", "version", None)
+        self.authorize(who, "version", None)
         return VERSION
 
     def limits(self, who: Principal) -> dict[str, Any]:
         """The request limits callers are held to, by name."""
-        self.authorize(who, "DoAction", "limits", None)
+        self.authorize(who, "limits", None)
         return {name: getattr(self.settings, name) for name in LIMIT_NAMES}
 
     def reset(self, who: Principal) -> None:
         """Delete everything: an admin of every tenant, and allow_reset."""
-        self.authorize(who, "DoAction", "reset", None)
+        self.authorize(who, "reset", None)
         if who.tenant != ALL:
             raise AuthorizationError("reset needs an admin token for every tenant (tenant '*')")
         self.engine.reset()
@@ -108,14 +111,14 @@ class Gateway:
         """Create a tenant (an admin of that tenant, or of every tenant)."""
         if not who.sees_tenant(name):
             raise AuthorizationError(f"This token may not create tenant [{quote_input(name)}]")
-        self.authorize(who, "DoAction", "create_tenant", name)
+        self.authorize(who, "create_tenant", name)
         self.engine.create_tenant(name)
 
     def get_tenant(self, who: Principal, name: str) -> str:
         """A visible tenant's name."""
         if not who.sees_tenant(name):
             raise NotFoundError(f"Tenant [{quote_input(name)}] not found")
-        self.authorize(who, "DoAction", "get_tenant", name)
+        self.authorize(who, "get_tenant", name)
         return self.engine.get_tenant(name)
 
     def create_database(self, who: Principal, name: str, tenant: str) -> DatabaseRecord:
@@ -124,7 +127,7 @@ class Gateway:
             raise NotFoundError(f"Tenant [{quote_input(tenant)}] not found")
         if not who.sees_database(tenant, name):
             raise AuthorizationError(f"This token may not create database [{quote_input(name)}]")
-        self.authorize(who, "DoAction", "create_database", tenant)
+        self.authorize(who, "create_database", tenant)
         return self.engine.create_database(name, tenant)
 
     def get_database(self, who: Principal, name: str, tenant: str) -> DatabaseRecord:
@@ -133,7 +136,7 @@ class Gateway:
             raise NotFoundError(
                 f"Database [{quote_input(name)}] not found. Are you sure it exists?"
             )
-        self.authorize(who, "DoAction", "get_database", tenant)
+        self.authorize(who, "get_database", tenant)
         return self.engine.get_database(name, tenant)
 
     def list_databases(
@@ -143,7 +146,7 @@ class Gateway:
         page_params(limit, offset)  # the same refusals as the engine's, scoped token or not
         if not who.sees_tenant(tenant):
             return []
-        self.authorize(who, "DoAction", "list_databases", tenant)
+        self.authorize(who, "list_databases", tenant)
         if who.databases == ALL:
             return self.engine.list_databases(tenant, limit, offset)
         visible = [d for d in self.engine.list_databases(tenant) if d.name in who.databases]
@@ -154,7 +157,7 @@ class Gateway:
         """Delete a visible database and its collections."""
         if not who.sees_database(tenant, name):
             raise NotFoundError(f"Database [{quote_input(name)}] not found")
-        self.authorize(who, "DoAction", "delete_database", tenant)
+        self.authorize(who, "delete_database", tenant)
         self.engine.delete_database(name, tenant)
 
     # Collections ---------------------------------------------------------------------------
@@ -171,14 +174,15 @@ class Gateway:
         """Create (or get) a collection in a visible database, within the tenant's quota."""
         if not who.sees_database(tenant, database):
             raise NotFoundError(f"Database [{quote_input(database)}] does not exist")
-        self.authorize(who, "DoAction", "create_collection", tenant)
+        op = self.authorize(who, "create_collection", tenant)
         if get_or_create:
             try:
                 return self.engine.get_collection(name, tenant, database)
             except NotFoundError:
                 pass
         with self._create_lock:  # the count and the create as one step: no race past the quota
-            self._check_collections_quota(tenant)
+            if COLLECTIONS_QUOTA in op.quotas:
+                self._check_collections_quota(tenant)
             return self.engine.create_collection(
                 name, configuration, metadata, get_or_create, tenant, database
             )
@@ -198,7 +202,7 @@ class Gateway:
         """A collection by name in a visible database."""
         if not who.sees_database(tenant, database):
             raise NotFoundError(f"Collection [{quote_input(name)}] does not exist")
-        self.authorize(who, "DoAction", "get_collection", tenant)
+        self.authorize(who, "get_collection", tenant)
         return self.engine.get_collection(name, tenant, database)
 
     def list_collections(
@@ -208,14 +212,14 @@ class Gateway:
         page_params(limit, offset)
         if not who.sees_database(tenant, database):
             return []
-        self.authorize(who, "DoAction", "list_collections", tenant)
+        self.authorize(who, "list_collections", tenant)
         return self.engine.list_collections(tenant, database, limit, offset)
 
     def count_collections(self, who: Principal, tenant: str, database: str) -> int:
         """Number of collections in a visible database (0 otherwise)."""
         if not who.sees_database(tenant, database):
             return 0
-        self.authorize(who, "DoAction", "count_collections", tenant)
+        self.authorize(who, "count_collections", tenant)
         return self.engine.count_collections(tenant, database)
 
     def modify_collection(
@@ -227,21 +231,22 @@ class Gateway:
         configuration: dict[str, Any] | None,
     ) -> CollectionRecord:
         """Rename or re-configure a visible collection."""
-        self.collection(who, "DoAction", "modify_collection", collection_id)
+        self.collection(who, "modify_collection", collection_id)
         return self.engine.modify_collection(collection_id, name, metadata, configuration)
 
     def delete_collection(self, who: Principal, name: str, tenant: str, database: str) -> None:
         """Delete a collection of a visible database."""
         if not who.sees_database(tenant, database):
             raise NotFoundError(f"Collection [{quote_input(name)}] does not exist")
-        self.authorize(who, "DoAction", "delete_collection", tenant)
+        self.authorize(who, "delete_collection", tenant)
         self.engine.delete_collection(name, tenant, database)
 
     # Records ------------------------------------------------------------------------------
     def write(self, who: Principal, collection_id: str, op: Op, batch: pa.RecordBatch) -> int:
         """One atomic write batch, within quotas; its log seq once durable and visible."""
-        self.collection(who, "DoPut", op.name.lower(), collection_id)
-        self.check_records_quota(collection_id, op, batch.num_rows)
+        operation = op.name.lower()
+        self.collection(who, operation, collection_id)
+        self.check_records_quota(collection_id, operation, batch.num_rows)
         return self.engine.write(collection_id, op, batch)
 
     def delete(
@@ -253,38 +258,38 @@ class Gateway:
         where_document: dict[str, Any] | None,
     ) -> int:
         """Delete by ids and/or filters (one atomic write); how many ids the delete named."""
-        self.collection(who, "DoPut", "delete", collection_id)
+        self.collection(who, "delete", collection_id)
         return self.engine.delete(collection_id, ids, where, where_document)
 
     def count(self, who: Principal, collection_id: str) -> int:
         """Records in a visible collection."""
-        self.collection(who, "DoAction", "count", collection_id)
+        self.collection(who, "count", collection_id)
         return self.engine.count(collection_id)
 
     def get(self, who: Principal, collection_id: str, **kwargs: Any) -> pa.Table:
         """Engine.get on a visible collection."""
-        self.collection(who, "DoGet", "get", collection_id)
+        self.collection(who, "get", collection_id)
         return self.engine.get(collection_id, **kwargs)
 
     def export(
         self, who: Principal, collection_id: str, batch_rows: int | None
     ) -> pa.RecordBatchReader:
         """Engine.export of a visible collection (one snapshot, streamed in batches)."""
-        self.collection(who, "DoGet", "export", collection_id)
+        self.collection(who, "export", collection_id)
         return self.engine.export(collection_id, batch_rows)
 
     def query(
-        self, who: Principal, rpc: str, collection_id: str, embeddings: np.ndarray, **kwargs: Any
+        self, who: Principal, collection_id: str, embeddings: np.ndarray, **kwargs: Any
     ) -> list[pa.Table]:
-        """Engine.query on a visible collection (rpc: DoGet or DoExchange)."""
-        self.collection(who, rpc, "query", collection_id)
+        """Engine.query on a visible collection."""
+        self.collection(who, "query", collection_id)
         return self.engine.query(collection_id, embeddings, **kwargs)
 
     def search(
         self, who: Principal, collection_id: str, searches: list[dict[str, Any]]
     ) -> list[pa.Table]:
         """Engine.search on a visible collection (one read, however many searches)."""
-        self.collection(who, "DoGet", "search", collection_id)
+        self.collection(who, "search", collection_id)
         return self.engine.search(collection_id, searches)
 
     def sql(self, who: Principal, tenant: str, database: str, query: str, params: Any) -> pa.Table:
@@ -293,27 +298,27 @@ class Gateway:
             raise NotFoundError(
                 f"Database [{quote_input(database)}] not found. Are you sure it exists?"
             )
-        self.authorize(who, "DoGet", "sql", tenant)
+        self.authorize(who, "sql", tenant)
         return self.engine.sql(query, params, tenant, database)
 
     def compact(self, who: Principal, collection_id: str) -> int:
         """Index a visible collection's log tail now."""
-        self.collection(who, "DoAction", "compact", collection_id)
+        self.collection(who, "compact", collection_id)
         return self.engine.compact(collection_id)
 
     def stats(self, who: Principal, collection_id: str) -> dict[str, Any]:
         """A visible collection's version, log offset and tail size."""
-        self.collection(who, "DoAction", "stats", collection_id)
+        self.collection(who, "stats", collection_id)
         return self.engine.stats(collection_id)
 
-    # Flights ------------------------------------------------------------------------------
+    # Listing and describing collections --------------------------------------------------
     def visible_collections(
         self, who: Principal, tenant: str | None, database: str | None
     ) -> list[CollectionRecord]:
         """Every collection the caller may see, optionally within one tenant/database."""
         # an invisible tenant's rate limit is never charged: the caller's own one is
         charged = tenant if tenant and who.sees_tenant(tenant) else None
-        self.authorize(who, "ListFlights", "list_flights", charged)
+        self.authorize(who, "list_visible_collections", charged)
         tenants = [tenant] if tenant else self._visible_tenants(who)
         out: list[CollectionRecord] = []
         for t in tenants:
@@ -327,7 +332,7 @@ class Gateway:
     def _visible_tenants(self, who: Principal) -> list[str]:
         if who.tenant != ALL:
             return [who.tenant]
-        return sorted({c.tenant for c in self.engine.catalog.list_all_collections()})
+        return sorted({c.tenant for c in self.engine.list_all_collections()})
 
     def _visible_databases(self, who: Principal, tenant: str) -> list[DatabaseRecord]:
         try:
@@ -336,12 +341,19 @@ class Gateway:
             return []
         return [d for d in databases if who.sees_database(tenant, d.name)]
 
-    def collection_by_path(
-        self, who: Principal, rpc: str, name: str, path: list[str]
+    def collection_by_name(
+        self, who: Principal, operation: str, tenant: str, database: str, name: str
     ) -> CollectionRecord:
-        """The collection a flight descriptor path [tenant, database, collection] names."""
-        tenant, database, collection = path
+        """A collection by tenant, database and name, for a describing operation."""
         if not who.sees_database(tenant, database):
-            raise NotFoundError(f"Collection [{quote_input(collection)}] does not exist")
-        self.authorize(who, rpc, name, tenant)
-        return self.engine.get_collection(collection, tenant, database)
+            raise NotFoundError(f"Collection [{quote_input(name)}] does not exist")
+        self.authorize(who, operation, tenant)
+        return self.engine.get_collection(name, tenant, database)
+
+    def record_schema(self, record: CollectionRecord) -> pa.Schema:
+        """The Arrow schema of a collection's records (one a checked call returned: no charge)."""
+        return self.engine.get(record.id, limit=0, columns=set(ALL_PARTS)).schema
+
+    def record_count(self, record: CollectionRecord) -> int:
+        """The records of a collection a checked call returned (no further check or charge)."""
+        return self.engine.count(record.id)

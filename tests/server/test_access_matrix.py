@@ -2,8 +2,9 @@
 
 `EXPECTED` is written out here, one row per (rpc, name): the least role the operation needs, the
 scope it acts on, and how to call it with pyarrow.flight directly. A test asserts its keys are
-exactly those of `flight_server.gateway.policy.OPERATIONS`, so adding an operation without a row
-here fails. Each row is called by: no token, a wrong-tenant admin and a wrong-tenant reader, a
+exactly those of the Flight front's map (`flight_server.flight.operations.FLIGHT_OPERATIONS`),
+whose operations are those of `flight_server.gateway.policy.OPERATIONS`, so adding an operation
+without a row here fails. Each row is called by: no token, a wrong-tenant admin and a wrong-tenant reader, a
 reader and a writer of the owning tenant, and an all-tenant admin (which must succeed: the requests
 are valid). Denied calls must leave everything as it was. A wrong-tenant caller must get exactly
 what it gets for a missing tenant/database/collection (same error class, code and message, names
@@ -23,8 +24,9 @@ import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
 
+from flight_server.flight.operations import FLIGHT_OPERATIONS
 from flight_server.flight.protocol import request
-from flight_server.gateway.policy import OPERATIONS
+from flight_server.gateway.policy import OPERATIONS, OPERATIONS_BY_NAME
 
 from .conftest import wire_error
 
@@ -343,14 +345,15 @@ EXPECTED: dict[tuple[str, str], Row] = {
 
 
 def test_every_operation_has_a_row() -> None:
-    keys = {(op.rpc, op.name) for op in OPERATIONS}
+    keys = set(FLIGHT_OPERATIONS)
     assert set(EXPECTED) == keys, (
-        f"operations without a row: {sorted(keys - set(EXPECTED))}; "
-        f"rows without an operation: {sorted(set(EXPECTED) - keys)}"
+        f"Flight calls without a row: {sorted(keys - set(EXPECTED))}; "
+        f"rows without a Flight call: {sorted(set(EXPECTED) - keys)}"
     )
-    for op in OPERATIONS:  # the table documents the policy; ListActions is generated from it
-        row = EXPECTED[(op.rpc, op.name)]
-        assert (row.role, row.scope) == (op.role, op.scope), (op.rpc, op.name)
+    assert set(FLIGHT_OPERATIONS.values()) == {op.name for op in OPERATIONS}
+    for key, name in FLIGHT_OPERATIONS.items():  # the policy table; ListActions comes from it
+        op = OPERATIONS_BY_NAME[name]
+        assert (EXPECTED[key].role, EXPECTED[key].scope) == (op.role, op.scope), key
 
 
 # Outcomes --------------------------------------------------------------------------------------

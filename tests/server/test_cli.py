@@ -29,7 +29,7 @@ from flight_server.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from flight_server.flight.server import Server
+from flight_server.serve import Server
 from sdk.flight_transport import FlightTransport
 from tests.server.conftest import SECRET
 
@@ -338,7 +338,7 @@ def test_boolean_settings_can_be_turned_off_by_flag(tmp_path: Path, monkeypatch)
 def test_a_port_in_use_is_a_clear_error_and_releases_the_directory(serve, tmp_path: Path) -> None:
     from flight_server.engine import Engine
     from flight_server.errors import UnavailableError
-    from flight_server.flight.server import start_server
+    from flight_server.serve import start_server
 
     taken = serve().service.port
     second = tmp_path / "second"

@@ -24,8 +24,8 @@ FORBIDDEN = (
 )
 
 
-# Entry points that start the server: they may import the protocol and gateway layers.
-ENTRY_POINTS = {"cli.py", "__main__.py"}
+# Entry points and server assembly: they may import the protocol and gateway layers.
+ENTRY_POINTS = {"cli.py", "__main__.py", "serve.py"}
 
 
 def _module_name(path: Path) -> str:
@@ -170,3 +170,33 @@ def test_the_unsafe_use_check_bites(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     good = tmp_path / "good.py"
     good.write_text("import numpy as np\nnp.load('x', allow_pickle=False)\n# eval pickle\n")
     assert _unsafe_uses(good) == []
+
+
+# The gateway is every front's policy: it knows operation names, never a protocol's vocabulary.
+FLIGHT_WORDS = ("DoAction", "DoPut", "DoGet", "DoExchange", "ListFlights", "GetFlightInfo")
+
+
+def test_gateway_imports_no_front_and_names_no_flight_rpc() -> None:
+    for path in (ROOT / "flight_server" / "gateway").rglob("*.py"):
+        bad = {
+            n for n in _imports(path) if n.startswith(("pyarrow.flight", "flight_server.flight"))
+        }
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+        words = [w for w in (*FLIGHT_WORDS, "GetSchema", "ListActions") if w in path.read_text()]
+        assert not words, f"{path.relative_to(ROOT)} names Flight RPCs: {words}"
+
+
+def test_every_flight_call_maps_to_an_operation() -> None:
+    from flight_server.flight import protocol
+    from flight_server.flight.operations import FLIGHT_OPERATIONS
+    from flight_server.gateway.policy import OPERATIONS_BY_NAME
+
+    kinds = {
+        "DoAction": set(protocol.ACTION_FIELDS),
+        "DoPut": set(protocol.WRITE_OPS),
+        "DoGet": set(protocol.TICKET_KINDS),
+    }
+    for rpc, expected in kinds.items():
+        assert {k for r, k in FLIGHT_OPERATIONS if r == rpc} == expected, rpc
+    assert {r for r, _ in FLIGHT_OPERATIONS} == {*kinds, *FLIGHT_WORDS[3:], "GetSchema"}
+    assert all(name in OPERATIONS_BY_NAME for name in FLIGHT_OPERATIONS.values())

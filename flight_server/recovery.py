@@ -59,11 +59,6 @@ def open_collection(
     return OpenCollection(record, log, CollectionState(version, entries))
 
 
-def subdirs(path: Path) -> set[str]:
-    """Names of the folders directly under `path` (none when it is missing)."""
-    return {p.name for p in path.iterdir() if p.is_dir()} if path.exists() else set()
-
-
 def lock_data_dir(path: Path) -> Any:
     """Hold an exclusive lock on the data directory, or fail at once if a live process holds it.
 

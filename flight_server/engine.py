@@ -38,6 +38,7 @@ from .executor.filters import (
     validate_where,
     validate_where_document,
 )
+from .executor.fts_index import build as build_fts
 from .executor.reader import DISTANCE, Executor
 from .executor.search_plan import parse_plan
 from .executor.sql import Params, SqlSandbox, resolve_tables
@@ -91,7 +92,9 @@ class Engine(CatalogMethods):
         self._open: dict[str, OpenCollection] = {}
         self._open_lock = threading.Lock()
         self._closed = False
-        self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
+        self.compactor = Compactor(
+            self.catalog, self.versions, self.settings, self._targets, build_fts
+        )
         # A daemon thread still inside usearch or DuckDB when the interpreter finalizes is killed
         # there, and C++ aborts ("terminate called without an active exception"). So an engine
         # left open closes itself at exit, while threads still run; the weakref keeps no engine alive.
@@ -143,7 +146,9 @@ class Engine(CatalogMethods):
         for collection_id in self.logs.collection_ids() | self.versions.collection_ids():
             self._drop_files(collection_id)
         self.catalog.reset()
-        self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
+        self.compactor = Compactor(
+            self.catalog, self.versions, self.settings, self._targets, build_fts
+        )
         self.compactor.start()
 
     # Opening collections --------------------------------------------------------------

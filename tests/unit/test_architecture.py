@@ -117,61 +117,6 @@ def test_every_error_class_has_a_row() -> None:
     assert all(c.chroma_name and c.status for c in errors.ERROR_TABLE)
 
 
-def test_ci_runs_the_readme_test_command() -> None:
-    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
-    assert ci in (ROOT / "README.md").read_text(), ".ci/run must call the README's test command"
-
-
-# Nothing is ever evaluated or unpickled: no eval/exec, ast.literal_eval, pickle or allow_pickle=True.
-UNSAFE_NAMES = {"eval", "exec", "literal_eval"}
-
-
-def _unsafe_uses(path: Path) -> list[str]:
-    found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
-        if isinstance(node, ast.Name) and node.id in UNSAFE_NAMES:
-            found.append(f"{where} {node.id}")
-        elif isinstance(node, ast.Attribute) and (
-            node.attr in UNSAFE_NAMES or "pickle" in node.attr.lower()
-        ):
-            found.append(f"{where} .{node.attr}")
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            modules = [a.name for a in node.names]
-            if isinstance(node, ast.ImportFrom):
-                modules = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
-            for name in modules:
-                if "pickle" in name.lower() or name.split(".")[-1] in UNSAFE_NAMES:
-                    found.append(f"{where} import {name}")
-        elif isinstance(node, ast.keyword) and node.arg == "allow_pickle":
-            if not (isinstance(node.value, ast.Constant) and node.value.value is False):
-                found.append(f"{where} allow_pickle=...")
-    return found
-
-
-def test_no_eval_literal_eval_or_pickle() -> None:
-    files = [p for d in ("flight_server", "sdk") for p in sorted((ROOT / d).rglob("*.py"))]
-    assert len(files) > 20
-    found = [use for path in files for use in _unsafe_uses(path)]
-    assert not found, f"eval, literal_eval or pickle used: {found}"
-
-
-def test_the_unsafe_use_check_bites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
-    bad = tmp_path / "bad.py"
-    bad.write_text(
-        "import pickle\nimport ast\nfrom ast import literal_eval\nimport numpy as np\n"
-        "eval('1')\nast.literal_eval('1')\nnp.load('x', allow_pickle=True)\n"
-        "import pandas\npandas.read_pickle('x')\n"
-    )
-    found = " ".join(_unsafe_uses(bad))
-    for needle in ("import pickle", "literal_eval", " eval", "allow_pickle", "read_pickle"):
-        assert needle in found, (needle, found)
-    good = tmp_path / "good.py"
-    good.write_text("import numpy as np\nnp.load('x', allow_pickle=False)\n# eval pickle\n")
-    assert _unsafe_uses(good) == []
-
-
 # The engine wires the components: engine -> {catalog, wal, compactor, executor, recovery}.
 # Below it no arrow may point up or sideways between compactor and executor, and recovery (which
 # builds the executor's read state on open) may use the executor, never the reverse. The units
@@ -242,3 +187,58 @@ def test_the_arrow_check_bites(tmp_path: Path) -> None:
     source.write_text("from ..executor.state import CollectionState\nfrom ..recovery import x\n")
     units = {_unit(n) for n in _imports(source, "flight_server.compactor.scheduler")}
     assert {"executor", "recovery"} <= units & FORBIDDEN_ARROWS["compactor"]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci in (ROOT / "README.md").read_text(), ".ci/run must call the README's test command"
+
+
+# Nothing is ever evaluated or unpickled: no eval/exec, ast.literal_eval, pickle or allow_pickle=True.
+UNSAFE_NAMES = {"eval", "exec", "literal_eval"}
+
+
+def _unsafe_uses(path: Path) -> list[str]:
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Name) and node.id in UNSAFE_NAMES:
+            found.append(f"{where} {node.id}")
+        elif isinstance(node, ast.Attribute) and (
+            node.attr in UNSAFE_NAMES or "pickle" in node.attr.lower()
+        ):
+            found.append(f"{where} .{node.attr}")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [a.name for a in node.names]
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in modules:
+                if "pickle" in name.lower() or name.split(".")[-1] in UNSAFE_NAMES:
+                    found.append(f"{where} import {name}")
+        elif isinstance(node, ast.keyword) and node.arg == "allow_pickle":
+            if not (isinstance(node.value, ast.Constant) and node.value.value is False):
+                found.append(f"{where} allow_pickle=...")
+    return found
+
+
+def test_no_eval_literal_eval_or_pickle() -> None:
+    files = [p for d in ("flight_server", "sdk") for p in sorted((ROOT / d).rglob("*.py"))]
+    assert len(files) > 20
+    found = [use for path in files for use in _unsafe_uses(path)]
+    assert not found, f"eval, literal_eval or pickle used: {found}"
+
+
+def test_the_unsafe_use_check_bites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import pickle\nimport ast\nfrom ast import literal_eval\nimport numpy as np\n"
+        "eval('1')\nast.literal_eval('1')\nnp.load('x', allow_pickle=True)\n"
+        "import pandas\npandas.read_pickle('x')\n"
+    )
+    found = " ".join(_unsafe_uses(bad))
+    for needle in ("import pickle", "literal_eval", " eval", "allow_pickle", "read_pickle"):
+        assert needle in found, (needle, found)
+    good = tmp_path / "good.py"
+    good.write_text("import numpy as np\nnp.load('x', allow_pickle=False)\n# eval pickle\n")
+    assert _unsafe_uses(good) == []

@@ -13,7 +13,7 @@ from typing import Any
 from .catalog.base import Catalog, CollectionRecord
 from .errors import DataDirLockedError
 from .executor.state import CollectionState
-from .versions import TEMP_PREFIX, Version, VersionStore
+from .versions import Version, VersionStore
 from .wal.base import CollectionLog, LogStore
 
 # How long an open waits for a holder that is being killed to let go of the directory lock: the
@@ -49,8 +49,9 @@ def open_collection(
     record = catalog.get_collection_by_id(collection_id)
     current = catalog.current_version(collection_id)
     keep = set(catalog.version_paths(collection_id))
-    for name in versions.names(collection_id):  # unregistered or half-written leftovers
-        if name not in keep or name.startswith(TEMP_PREFIX):
+    # unregistered or half-written leftovers (a store's temporary names are never registered)
+    for name in versions.names(collection_id):
+        if name not in keep:
             versions.delete(collection_id, name)
     version = versions.load(collection_id, current) if current else Version.empty(record.dimension)
     log = logs.open(collection_id, min_seq=version.log_offset)

@@ -137,3 +137,20 @@ def test_file_uris_and_paths_name_local_directories(tmp_path: Path) -> None:
 def test_a_bad_setting_fails_the_open_with_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="segment_bytes"):
         open_stores(tmp_path, Settings(wal_segment_bytes=0))
+
+
+def test_reopen_deletes_version_folders_the_catalog_does_not_name(tmp_path: Path) -> None:
+    engine = Engine(tmp_path, SETTINGS)
+    record = engine.create_collection("docs")
+    engine.write(record.id, Op.ADD, _batch(0, 5))
+    engine.compact(record.id)
+    registered = engine.collection(record.id).state.version.record.path
+    engine.close()
+    folder = tmp_path / "versions" / record.id
+    for leftover in (".tmp-0123abcd", "0123abcd"):  # a half-written and an unregistered version
+        (folder / leftover).mkdir()
+        (folder / leftover / "records.arrow").write_bytes(b"partial")
+    reopened = Engine(tmp_path, SETTINGS)
+    assert reopened.count(record.id) == 5
+    assert [p.name for p in folder.iterdir()] == [registered]
+    reopened.close()

@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .catalog import DuckDBCatalog
 from .catalog.base import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
+    Catalog,
     CollectionRecord,
     DatabaseRecord,
 )
@@ -32,7 +32,7 @@ class CatalogMethods:
     """Catalog operations of `Engine`; the attributes are the engine's own."""
 
     settings: Settings
-    catalog: DuckDBCatalog
+    catalog: Catalog
     logs: LogStore
     versions: VersionStore
     executor: Executor

@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .catalog import DuckDBCatalog
-from .catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT
+from .catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, Catalog
 from .catalog.names import check_name_types
 from .catalog_methods import CatalogMethods
 from .compactor.scheduler import Compactor
@@ -39,18 +38,19 @@ from .executor.filters import (
     validate_where,
     validate_where_document,
 )
+from .executor.fts_index import build as build_fts
 from .executor.reader import DISTANCE, Executor
 from .executor.search_plan import parse_plan
 from .executor.sql import Params, SqlSandbox, resolve_tables
 from .executor.text_search import SearchRunner
 from .query_args import query_matrix
-from .recovery import OpenCollection, lock_data_dir, open_collection, subdirs, unlock_data_dir
+from .recovery import OpenCollection, lock_data_dir, open_collection, unlock_data_dir
 from .schema import EMBEDDING, ID, Op
+from .stores import local_stores
 from .transfer import export_reader
 from .validate import validate_write_batch
-from .versions import LocalVersionStore
-from .wal import LocalLogStore
-from .wal.base import LogEntry
+from .versions import VersionStore
+from .wal.base import LogEntry, LogStore
 from .wal.segment import make_dirs
 
 VERSION = "0.1.0"
@@ -63,7 +63,16 @@ RESET_MESSAGE = (
 class Engine(CatalogMethods):
     """All five components in one process over one data directory."""
 
-    def __init__(self, path: str | Path | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        settings: Settings | None = None,
+        *,
+        catalog: Catalog | None = None,
+        logs: LogStore | None = None,
+        versions: VersionStore | None = None,
+    ) -> None:
+        """Lock `path` (a temporary directory when None) and run on the stores given, else local ones."""
         self.settings = settings or Settings()
         self.ephemeral = path is None
         self.path = Path(tempfile.mkdtemp(prefix="fletchdb-")) if path is None else Path(path)
@@ -72,25 +81,27 @@ class Engine(CatalogMethods):
             self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
         self._lock_file = lock_data_dir(self.path)
         try:
-            self.catalog = DuckDBCatalog(self.path / "catalog.duckdb")
+            stores = local_stores(self.path, self.settings, catalog, logs, versions)
         except BaseException:  # e.g. an unreadable catalog: do not keep the directory locked
             unlock_data_dir(self._lock_file)
             raise
-        self.logs = LocalLogStore(self.path / "wal", segment_bytes=self.settings.wal_segment_bytes)
-        self.versions = LocalVersionStore(self.path / "versions")
+        # the engine owns its stores from here on: close() closes them, injected or not
+        self.catalog, self.logs, self.versions = stores.catalog, stores.logs, stores.versions
         self.executor = Executor(self.settings)
         self.sql_sandbox = SqlSandbox(self.settings)
         self._open: dict[str, OpenCollection] = {}
         self._open_lock = threading.Lock()
         self._closed = False
-        self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
+        self.compactor = Compactor(
+            self.catalog, self.versions, self.settings, self._targets, build_fts
+        )
         # A daemon thread still inside usearch or DuckDB when the interpreter finalizes is killed
         # there, and C++ aborts ("terminate called without an active exception"). So an engine
         # left open closes itself at exit, while threads still run; the weakref keeps no engine alive.
         self._exit_hook = partial(_close_at_exit, weakref.ref(self))
         atexit.register(self._exit_hook)
         try:  # tails left by the last run get compacted
-            for collection_id in subdirs(self.path / "wal"):
+            for collection_id in sorted(self.logs.collection_ids()):
                 self._try_open(collection_id)
         except BaseException:  # e.g. CorruptLogError: do not keep the directory locked
             self.close()
@@ -132,10 +143,12 @@ class Engine(CatalogMethods):
             for handle in self._open.values():
                 handle.log.close()
             self._open.clear()
-        for collection_id in subdirs(self.path / "wal") | subdirs(self.path / "versions"):
+        for collection_id in self.logs.collection_ids() | self.versions.collection_ids():
             self._drop_files(collection_id)
         self.catalog.reset()
-        self.compactor = Compactor(self.catalog, self.versions, self.settings, self._targets)
+        self.compactor = Compactor(
+            self.catalog, self.versions, self.settings, self._targets, build_fts
+        )
         self.compactor.start()
 
     # Opening collections --------------------------------------------------------------

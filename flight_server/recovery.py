@@ -13,7 +13,7 @@ from typing import Any
 from .catalog.base import Catalog, CollectionRecord
 from .errors import DataDirLockedError
 from .executor.state import CollectionState
-from .versions import TEMP_PREFIX, Version, VersionStore
+from .versions import Version, VersionStore
 from .wal.base import CollectionLog, LogStore
 
 # How long an open waits for a holder that is being killed to let go of the directory lock: the
@@ -49,19 +49,15 @@ def open_collection(
     record = catalog.get_collection_by_id(collection_id)
     current = catalog.current_version(collection_id)
     keep = set(catalog.version_paths(collection_id))
-    for name in versions.names(collection_id):  # unregistered or half-written leftovers
-        if name not in keep or name.startswith(TEMP_PREFIX):
+    # unregistered or half-written leftovers (a store's temporary names are never registered)
+    for name in versions.names(collection_id):
+        if name not in keep:
             versions.delete(collection_id, name)
     version = versions.load(collection_id, current) if current else Version.empty(record.dimension)
     log = logs.open(collection_id, min_seq=version.log_offset)
     log.purge(version.log_offset)
     entries = list(log.read(after_seq=version.log_offset))
     return OpenCollection(record, log, CollectionState(version, entries))
-
-
-def subdirs(path: Path) -> set[str]:
-    """Names of the folders directly under `path` (none when it is missing)."""
-    return {p.name for p in path.iterdir() if p.is_dir()} if path.exists() else set()
 
 
 def lock_data_dir(path: Path) -> Any:

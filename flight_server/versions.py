@@ -175,6 +175,10 @@ class VersionStore(ABC):
     def drop(self, collection_id: str) -> None:
         """Delete every version of a collection."""
 
+    @abstractmethod
+    def collection_ids(self) -> set[str]:
+        """Ids of every collection that has version files here."""
+
 
 class LocalVersionStore(VersionStore):
     """Versions as folders on the local file system."""
@@ -246,6 +250,11 @@ class LocalVersionStore(VersionStore):
         path = self._dir(collection_id)
         if self.fs.get_file_info(path).type != pafs.FileType.NotFound:
             self.fs.delete_dir(path)
+
+    def collection_ids(self) -> set[str]:
+        selector = pafs.FileSelector(str(self.root), allow_not_found=True)
+        infos = self.fs.get_file_info(selector)
+        return {i.base_name for i in infos if i.type == pafs.FileType.Directory}
 
 
 def _read_table(path: str) -> pa.Table:

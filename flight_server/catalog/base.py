@@ -101,6 +101,10 @@ class Catalog(ABC):
         """Collections of a database ordered by creation."""
 
     @abstractmethod
+    def list_all_collections(self) -> list[CollectionRecord]:
+        """Every collection of every tenant and database, ordered by creation."""
+
+    @abstractmethod
     def count_collections(self, tenant: str, database: str) -> int:
         """Number of collections in a database."""
 

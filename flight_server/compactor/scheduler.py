@@ -22,16 +22,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import pyarrow as pa
 from usearch.index import Index
 
 from ..catalog.base import Catalog, VersionRecord
 from ..config import Settings
 from ..errors import ClosedError, InternalError, MemoryBudgetError
-from ..executor.fts_index import build as build_fts
-from ..executor.state import CollectionState
 from ..schema import DOCUMENT
-from ..versions import VersionStore
-from ..wal.base import CollectionLog
+from ..versions import Version, VersionStore
+from ..wal.base import CollectionLog, LogEntry
 from .builder import (
     build_records,
     check_index_memory,
@@ -45,13 +44,38 @@ log = logging.getLogger(__name__)
 STEPS = ("built", "written", "registered", "installed", "purged", "cleaned")
 
 
+class TailState(Protocol):
+    """What the compactor needs of a collection's read state (the executor's CollectionState)."""
+
+    @property
+    def version(self) -> Version:
+        """The version reads are served from."""
+        ...
+
+    def pending(self, limit_records: int | None = None) -> list[LogEntry]:
+        """Visible tail entries in order; with a limit, a prefix of about that many records."""
+        ...
+
+    def tail_size(self) -> tuple[int, float]:
+        """(records in the tail, seconds since the oldest unindexed write)."""
+        ...
+
+    def install(self, version: Version) -> None:
+        """Serve from a newer version; drop the tail entries it covers."""
+        ...
+
+
 class Target(Protocol):
     """What the compactor needs of an open collection."""
 
     collection_id: str
-    state: CollectionState
     log: CollectionLog
     compact_lock: threading.Lock
+
+    @property
+    def state(self) -> TailState:
+        """The collection's read state, which the compactor installs new versions in."""
+        ...
 
     def index_settings(self) -> tuple[int | None, dict[str, Any]]:
         """(dimension, configuration) of the collection."""
@@ -66,6 +90,9 @@ class Compactor:
     store: VersionStore
     settings: Settings
     targets: Callable[[], Sequence[Target]]
+    # documents -> full-text postings (executor/fts_index.py): the reader's tokenizer decides
+    # what a term is, so the engine hands the compactor the reader's own builder
+    build_fts: Callable[[pa.ChunkedArray], pa.Table]
     on_step: Callable[[str], None] = lambda step: None
     _live: dict[str, tuple[str, Index, int]] = field(default_factory=dict)
     _wake: threading.Condition = field(default_factory=threading.Condition)
@@ -160,7 +187,7 @@ class Compactor:
             check()
             grams = next_doc_grams(version, records, removed, tail)
             check()
-            fts = build_fts(records[DOCUMENT])
+            fts = self.build_fts(records[DOCUMENT])
             check()
             name = self.store.write(target.collection_id, records, index, grams, fts)
             self.on_step("written")

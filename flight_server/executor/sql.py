@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -37,10 +37,10 @@ from ..errors import (
     NotAllowedError,
     QuotaError,
 )
-from ..recovery import OpenCollection
 from .filter_sql import quote_identifier
 from .sql_budget import SqlSlots, check_nesting, query_memory
 from .sql_tables import SqlTable, snapshot_table
+from .state import CollectionState
 
 IDLE_DATABASES = 4  # sandbox databases kept for reuse (opening one costs ~15 ms)
 BATCH_ROWS = 65_536  # rows per record batch of a result
@@ -303,9 +303,23 @@ _SUGGESTION = re.compile(r'\s*Did you mean "[^"\n]*"\?')
 
 
 # Which collections a query names --------------------------------------------------------------
+class OpenTable(Protocol):
+    """What SQL needs of an open collection (the engine's OpenCollection)."""
+
+    @property
+    def record(self) -> CollectionRecord:
+        """The collection's catalog row."""
+        ...
+
+    @property
+    def state(self) -> CollectionState:
+        """The collection's read state."""
+        ...
+
+
 def resolve_tables(
     catalog: Catalog,
-    open_collection: Callable[[str], OpenCollection],
+    open_collection: Callable[[str], OpenTable],
     tenant: str,
     database: str,
     names: list[str],

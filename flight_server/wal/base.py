@@ -57,5 +57,9 @@ class LogStore(ABC):
         """Delete a collection's log entirely."""
 
     @abstractmethod
+    def collection_ids(self) -> set[str]:
+        """Ids of every collection that has a log here (what a reopen recovers)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Close every open log."""

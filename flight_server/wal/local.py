@@ -69,6 +69,11 @@ class LocalLogStore(LogStore):
                 fsync_dir(self._root)
                 shutil.rmtree(grave)
 
+    def collection_ids(self) -> set[str]:
+        """Ids of every collection that has a log directory under the root."""
+        with os.scandir(self._root) as entries:
+            return {e.name for e in entries if e.is_dir() and not e.name.startswith(_DROPPED)}
+
     def close(self) -> None:
         """Close every open log; further opens raise ClosedError."""
         with self._lock:

@@ -117,6 +117,78 @@ def test_every_error_class_has_a_row() -> None:
     assert all(c.chroma_name and c.status for c in errors.ERROR_TABLE)
 
 
+# The engine wires the components: engine -> {catalog, wal, compactor, executor, recovery}.
+# Below it no arrow may point up or sideways between compactor and executor, and recovery (which
+# builds the executor's read state on open) may use the executor, never the reverse. The units
+# are packages, or top-level modules that play a package's part.
+UNITS = {
+    "engine": ("flight_server.engine", "flight_server.catalog_methods"),
+    "stores": ("flight_server.stores",),
+    "recovery": ("flight_server.recovery",),
+    "compactor": ("flight_server.compactor",),
+    "executor": ("flight_server.executor",),
+    "versions": ("flight_server.versions",),
+    "wal": ("flight_server.wal",),
+    "catalog": ("flight_server.catalog",),
+}
+ABOVE_STORES = {"engine", "stores", "recovery", "compactor", "executor"}
+FORBIDDEN_ARROWS = {
+    "compactor": {"executor", "recovery", "stores", "engine"},
+    "executor": {"compactor", "recovery", "stores", "engine"},
+    "recovery": {"compactor", "stores", "engine"},
+    "stores": {"recovery", "compactor", "executor", "engine"},
+    "versions": ABOVE_STORES,
+    "wal": ABOVE_STORES | {"catalog", "versions"},
+    "catalog": ABOVE_STORES | {"wal", "versions"},
+}
+
+
+def _unit(name: str) -> str | None:
+    """The unit a dotted module (or imported name) belongs to."""
+    for unit, prefixes in UNITS.items():
+        if any(name == p or name.startswith(p + ".") for p in prefixes):
+            return unit
+    return None
+
+
+def _unit_files(unit: str) -> list[Path]:
+    files = []
+    for prefix in UNITS[unit]:
+        base = ROOT.joinpath(*prefix.split("."))
+        files += sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+    return files
+
+
+def arrows(unit: str) -> dict[str, set[str]]:
+    """Other units imported by each file of `unit` (file -> units)."""
+    found = {}
+    for path in _unit_files(unit):
+        targets = {_unit(n) for n in _imports(path)} - {None, unit}
+        if targets:
+            found[str(path.relative_to(ROOT))] = {t for t in targets if t is not None}
+    return found
+
+
+@pytest.mark.parametrize("unit", sorted(FORBIDDEN_ARROWS))
+def test_no_forbidden_arrows(unit: str) -> None:
+    assert _unit_files(unit), f"no files for {unit}"
+    bad = {f: t & FORBIDDEN_ARROWS[unit] for f, t in arrows(unit).items()}
+    bad = {f: sorted(t) for f, t in bad.items() if t}
+    assert not bad, f"{unit} must not import {sorted(FORBIDDEN_ARROWS[unit])}: {bad}"
+
+
+def test_the_engine_reaches_every_component() -> None:
+    imported = set().union(*arrows("engine").values())
+    assert {"catalog", "wal", "compactor", "executor", "recovery"} <= imported
+
+
+def test_the_arrow_check_bites(tmp_path: Path) -> None:
+    source = tmp_path / "scheduler.py"
+    source.write_text("from ..executor.state import CollectionState\nfrom ..recovery import x\n")
+    units = {_unit(n) for n in _imports(source, "flight_server.compactor.scheduler")}
+    assert {"executor", "recovery"} <= units & FORBIDDEN_ARROWS["compactor"]
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci in (ROOT / "README.md").read_text(), ".ci/run must call the README's test command"

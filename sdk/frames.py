@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from flight_server.errors import MissingDependencyError
-from flight_server.schema import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
+from flight_server.api import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
 
 from .columns import DISTANCE, QUERY_INDEX, display_names
+from .errors import MissingDependencyError
 
 PANDAS_MISSING = (
     "to_pandas() needs pandas, which is an optional extra: pip install 'fletchdb[pandas]'"

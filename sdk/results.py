@@ -17,15 +17,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flight_server.errors import (
+from flight_server.api import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
+
+from .errors import (
     InternalError,
     InvalidArgumentError,
     InvalidArgumentOverflowError,
     InvalidArgumentTypeError,
     QuotaError,
 )
-from flight_server.schema import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
-
 from .frames import GetResult, QueryResult
 
 INCLUDE_ITEMS = ("documents", "embeddings", "metadatas", "distances", "uris", "data")

@@ -12,14 +12,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from flight_server.errors import InvalidArgumentError
-from flight_server.executor.filters import (
+from flight_server.api import (
     check_depth_limit,
+    parse_search_plan,
     validate_where,
     validate_where_document,
 )
-from flight_server.executor.search_plan import parse_plan
 
+from .errors import InvalidArgumentError
 from .results import embeddings_array, metadatas_from_table
 from .search import Knn, Rrf, Search
 from .transport import Transport
@@ -84,7 +84,7 @@ def run_searches(
             validate_where(plan["where"])
         if plan.get("where_document"):
             validate_where_document(plan["where_document"])
-        parse_plan(plan, None, settings)
+        parse_search_plan(plan, None, settings)
     tables = transport.search(collection_id, plans)
     return _result(tables, [s.select_names() for s in batch])
 

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sdk import results
+from sdk import results, search_result
 from sdk.frames import GetResult
 from sdk.lazy_dict import Deferred, LazyDict
 from sdk.results import get_result, query_result
@@ -114,3 +114,19 @@ def test_get_result_keeps_chroma_keys_and_arrow() -> None:
 def test_a_built_result_pickles_like_a_dict() -> None:
     plain = LazyDict({"a": Deferred(lambda: [1, 2]), "b": None})
     assert pickle.loads(pickle.dumps(plain)) == {"a": [1, 2], "b": None}
+
+
+def test_search_results_convert_on_read_too() -> None:
+    table = _table().append_column("score", pa.array([0.5, 0.25, 0.125]))
+    selects = [["#document", "#score", "color"]]
+    made = calls_to(lambda: search_result._result([table], selects), results.metadatas_from_table)
+    assert made == {"metadatas_from_table": 0}
+    result = search_result._result([table], selects)
+    assert result.scores == [[0.5, 0.25, 0.125]] and result["embeddings"] == [None]
+    assert result.rows()[0][1] == {
+        "id": "r1",
+        "document": "doc 1",
+        "metadata": {"year": 1991},
+        "score": 0.25,
+    }
+    assert json.loads(json.dumps({k: v for k, v in result.items() if k != "embeddings"}))

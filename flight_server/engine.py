@@ -33,10 +33,11 @@ from .errors import (
     QuotaError,
 )
 from .executor.filters import (
+    NO_FILTERS,
+    Filters,
     check_depth_limit,
     check_predicate_limit,
-    validate_where,
-    validate_where_document,
+    parse_filters,
 )
 from .executor.fts_index import build as build_fts
 from .executor.reader import DISTANCE, Executor
@@ -231,9 +232,9 @@ class Engine(CatalogMethods):
             raise InvalidArgumentError(
                 "You must provide either ids, where, or where_document to delete."
             )
-        self._validate_filters(where, where_document)
+        filters = self._parse_filters(where, where_document)
         snap = handle.state.snapshot()
-        matched = self.executor.get(snap, ids, where, where_document, None, None, set())
+        matched = self.executor.get(snap, ids, filters, None, None, set())
         if matched.num_rows:
             batch = pa.record_batch({ID: matched[ID].combine_chunks()})
             self.write(collection_id, Op.DELETE, batch)
@@ -256,11 +257,11 @@ class Engine(CatalogMethods):
     ) -> pa.Table:
         """Matching records in insertion order, with columns from {embedding, document, metadatas}."""
         handle = self.collection(collection_id)
-        self._validate_filters(where, where_document)
+        filters = self._parse_filters(where, where_document)
         if limit is not None and limit > self.settings.max_get_limit:
             raise QuotaError("max_get_limit", limit, self.settings.max_get_limit, "limit")
         snap = handle.state.snapshot()
-        return self.executor.get(snap, ids, where, where_document, limit, offset, _columns(columns))
+        return self.executor.get(snap, ids, filters, limit, offset, _columns(columns))
 
     def query(
         self,
@@ -274,14 +275,14 @@ class Engine(CatalogMethods):
     ) -> list[pa.Table]:
         """The n_results nearest records per query embedding, each table with a `distance` column."""
         handle = self.collection(collection_id)
-        self._validate_filters(where, where_document)
+        filters = self._parse_filters(where, where_document)
         queries = query_matrix(embeddings, handle.record.dimension, n_results, self.settings)
         snap = handle.state.snapshot()
         if snap.count() == 0:  # nothing to search: one empty result per query, as Chroma
-            empty = self.executor.get(snap, [], None, None, 0, 0, _columns(columns))
+            empty = self.executor.get(snap, [], NO_FILTERS, 0, 0, _columns(columns))
             empty = empty.append_column(DISTANCE, pa.array([], pa.float32()))
             return [empty] * len(queries)
-        rows = self.executor.select(snap, ids, where, where_document)
+        rows = self.executor.select(snap, ids, filters)
         hnsw = handle.record.configuration["hnsw"]
         return self.executor.query(
             snap, queries, n_results, rows, hnsw["space"], hnsw["ef_search"], _columns(columns)
@@ -297,23 +298,21 @@ class Engine(CatalogMethods):
         if len(searches) > self.settings.max_searches:
             raise QuotaError("max_searches", len(searches), self.settings.max_searches, "Searches")
         plans = [parse_plan(s, handle.record.dimension, self.settings) for s in searches]
-        for plan in plans:
-            self._validate_filters(plan.where, plan.where_document)
+        filters = [self._parse_filters(plan.where, plan.where_document) for plan in plans]
         hnsw = handle.record.configuration["hnsw"]
         runner = SearchRunner(
             self.executor, handle.state.snapshot(), hnsw["space"], hnsw["ef_search"]
         )
-        return [runner.run(plan) for plan in plans]
+        return [runner.run(plan, f) for plan, f in zip(plans, filters, strict=True)]
 
-    def _validate_filters(
+    def _parse_filters(
         self, where: dict[str, Any] | None, where_document: dict[str, Any] | None
-    ) -> None:
+    ) -> Filters:
+        """The request's filters checked against the limits and parsed, once for the request."""
         check_depth_limit(where, where_document, self.settings.max_where_depth)
-        if where:
-            validate_where(where)
-        if where_document:
-            validate_where_document(where_document)
+        filters = parse_filters(where, where_document)
         check_predicate_limit(where, where_document, self.settings.max_where_predicates)
+        return filters
 
     def compact(self, collection_id: str) -> int:
         """Fold the whole log tail into index versions now; return how many versions were built."""

@@ -1,6 +1,6 @@
 """FletchDB: Chroma's API over an Arrow-native engine. `import fletchdb as chromadb` works."""
 
-from flight_server.engine import VERSION as __version__
+from flight_server.api import VERSION as __version__
 
 from . import config, errors
 from .client import AsyncHttpClient, Client, EphemeralClient, HttpClient, PersistentClient

@@ -9,13 +9,18 @@ from typing import Any
 
 import pyarrow as pa
 
-from flight_server.catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord
-from flight_server.engine import VERSION, Engine
-from flight_server.errors import InvalidArgumentError, NotSupportedError
-from flight_server.schema import Op
+from flight_server.api import (
+    DEFAULT_DATABASE,
+    DEFAULT_TENANT,
+    VERSION,
+    DatabaseRecord,
+    Op,
+    open_engine,
+)
 
 from .collection import Collection, EmbeddingFunction, check_collection_metadata
 from .config import EngineSettings, Settings
+from .errors import InvalidArgumentError, NotSupportedError
 from .results import validate_limit_offset
 from .sql import SqlParams, sql_params
 from .transfer import export_collection, import_collection
@@ -243,13 +248,13 @@ def PersistentClient(  # noqa: N802 - Chroma's factory name
 
 def _shared_engine(
     path: str | Path, settings: Settings | None
-) -> tuple[Engine, Callable[[], None]]:
+) -> tuple[Transport, Callable[[], None]]:
     """The process's engine of `path` (opened if needed) and the function that gives it back."""
     key = Path(path).resolve()
     with _SHARED_LOCK:
         entry = _SHARED.get(key)
         if entry is None:
-            entry = _SHARED[key] = [Engine(path, settings), 0]
+            entry = _SHARED[key] = [open_engine(path, settings), 0]
         elif settings is not None and settings.as_dict() != entry[0].settings.as_dict():
             raise InvalidArgumentError(
                 f"An instance of FletchDB already exists for {key} with different settings"
@@ -258,11 +263,11 @@ def _shared_engine(
     return entry[0], lambda: _release_shared(key)
 
 
-def _local_engine(settings: Settings | None) -> tuple[Engine, Callable[[], None] | None]:
+def _local_engine(settings: Settings | None) -> tuple[Transport, Callable[[], None] | None]:
     """chromadb.Client's choice: persistent at persist_directory if is_persistent, else in memory."""
     if settings is not None and getattr(settings, "is_persistent", False):
         return _shared_engine(settings.persist_directory, settings)
-    return Engine(None, settings), None
+    return open_engine(None, settings), None
 
 
 _SHARED: dict[Path, list[Any]] = {}  # resolved path -> [engine, number of open clients]
@@ -289,7 +294,7 @@ def EphemeralClient(  # noqa: N802 - Chroma's factory name
     database: str = DEFAULT_DATABASE,
 ) -> Client:
     """An in-process client on temporary storage, removed on close."""
-    return Client(Engine(None, settings), tenant, database)
+    return Client(open_engine(None, settings), tenant, database)
 
 
 def HttpClient(  # noqa: N802 - Chroma's factory name

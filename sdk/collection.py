@@ -5,18 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from flight_server.catalog.base import CollectionRecord
-from flight_server.errors import DuplicateIDError, InvalidArgumentError
-from flight_server.executor.filters import (
-    _client_check_where,
-    _client_check_where_document,
-    check_depth_limit,
-)
-from flight_server.schema import Op
-from flight_server.validate import duplicate_ids_message
+from flight_server.api import CollectionRecord, Op, check_depth_limit, duplicate_ids_message
+from flight_server.api import client_check_where as _client_check_where
+from flight_server.api import client_check_where_document as _client_check_where_document
 
 from .collection_metadata import check_collection_metadata
 from .convert import normalize_embeddings, to_write_batch
+from .errors import DuplicateIDError, InvalidArgumentError
 from .frames import GetResult, QueryResult
 from .ingest import is_table_input, write_table
 from .results import (

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flight_server.collection_meta import validate_collection_metadata
-from flight_server.errors import InvalidArgumentError, InvalidArgumentTypeError
-from flight_server.schema import Op
+from flight_server.api import Op, validate_collection_metadata
 
 from .convert import _metadata_arrays
+from .errors import InvalidArgumentError, InvalidArgumentTypeError
 
 _SCALARS = (str, int, float)  # bool is an int
 _NOT_A_VALUE = "argument 'metadata': Cannot convert Python object to MetadataValue"

@@ -18,8 +18,9 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flight_server.errors import InvalidArgumentError
-from flight_server.schema import DOCUMENT, EMBEDDING, ID, LABEL, meta_column, parse_meta_column
+from flight_server.api import DOCUMENT, EMBEDDING, ID, LABEL, meta_column, parse_meta_column
+
+from .errors import InvalidArgumentError
 
 DISTANCE = "distance"
 QUERY_INDEX = "query_index"

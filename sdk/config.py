@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flight_server.config import Settings as EngineSettings
-from flight_server.errors import InvalidArgumentError
+from flight_server.api import Settings as EngineSettings
+
+from .errors import InvalidArgumentError
 
 CHROMA_ONLY = ("is_persistent", "persist_directory", "anonymized_telemetry")
 

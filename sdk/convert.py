@@ -16,17 +16,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flight_server.collection_meta import int64_message
-from flight_server.errors import (
+from flight_server.api import (
+    DOCUMENT,
+    EMBEDDING,
+    ID,
+    META_TAGS,
+    RESERVED_METADATA_KEY,
+    UNSET_TAG,
+    Op,
+    duplicate_ids_message,
+    int64_message,
+    meta_column,
+)
+from flight_server.api import INCONSISTENT_DIMENSIONS as _INCONSISTENT
+
+from .errors import (
     DuplicateIDError,
     InvalidArgumentError,
     InvalidArgumentOverflowError,
     InvalidArgumentTypeError,
 )
-from flight_server.schema import DOCUMENT, EMBEDDING, ID, META_TAGS, UNSET_TAG, Op, meta_column
-from flight_server.validate import INCONSISTENT_DIMENSIONS as _INCONSISTENT
-from flight_server.validate import RESERVED_METADATA_KEY, duplicate_ids_message
-
 from .results import GET_INCLUDE_DEFAULT as GET_INCLUDE_DEFAULT
 from .results import INCLUDE_ITEMS as INCLUDE_ITEMS
 from .results import QUERY_INCLUDE_DEFAULT as QUERY_INCLUDE_DEFAULT

@@ -9,12 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flight_server.catalog.base import (
-    CollectionRecord,
-    DatabaseRecord,
-)
-from flight_server.catalog.duckdb_support import page_params
-from flight_server.catalog.names import check_name_types
+from flight_server.api import CollectionRecord, DatabaseRecord, check_name_types, page_params
 
 from .remote_args import check_configuration_type
 

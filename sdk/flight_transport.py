@@ -17,18 +17,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
 
-from flight_server.catalog.base import (
+from flight_server.api import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
+    EMBEDDING,
+    GET_INCLUDE,
+    ID,
+    QUERY_INCLUDE,
+    Op,
+    Settings,
+    from_flight,
+    request,
+    split_query_results,
 )
-from flight_server.config import Settings
-from flight_server.errors import ClosedError, InvalidArgumentError
-from flight_server.flight.errors import from_flight
-from flight_server.flight.protocol import GET_INCLUDE, QUERY_INCLUDE, request
-from flight_server.flight.results import split_query_results
-from flight_server.schema import EMBEDDING, ID, Op
 
 from .client import Client
+from .errors import ClosedError, InvalidArgumentError
 from .flight_catalog import RemoteCatalogMethods
 from .remote_args import filter_request, unencodable
 

@@ -1,7 +1,7 @@
 """get()/query() results: Chroma's dicts that also convert to Arrow, Polars and pandas.
 
-`GetResult` and `QueryResult` are `dict`s with exactly Chroma's keys and values, built as before,
-that keep the Arrow tables the transport returned. `.to_arrow()` builds one `pyarrow.Table` from
+`GetResult` and `QueryResult` are `dict`s with exactly Chroma's keys and values, each value
+converted from Arrow on first access (`lazy_dict.py`); they keep the tables the transport returned. `.to_arrow()` builds one `pyarrow.Table` from
 them (no Python lists involved): `id`, then `distance` (query), `document`, `embedding` and the
 metadata columns, as included; a query's table starts with `query_index` (0-based, ascending;
 within one query rows are nearest first). Metadata columns are named by key (see
@@ -21,18 +21,19 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from flight_server.errors import MissingDependencyError
-from flight_server.schema import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
+from flight_server.api import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
 
 from .columns import DISTANCE, QUERY_INDEX, display_names
+from .errors import MissingDependencyError
+from .lazy_dict import LazyDict
 
 PANDAS_MISSING = (
     "to_pandas() needs pandas, which is an optional extra: pip install 'fletchdb[pandas]'"
 )
 
 
-class _Frames(dict[str, Any]):
-    """A result dict that converts to Arrow, Polars and pandas; `build` makes its Arrow table."""
+class _Frames(LazyDict):
+    """A result dict (values converted on first access) that converts to Arrow, Polars, pandas."""
 
     def __init__(self, fields: dict[str, Any], build: Callable[[], pa.Table]) -> None:
         super().__init__(fields)

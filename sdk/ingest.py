@@ -24,12 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from flight_server.errors import DuplicateIDError, FletchError, InvalidArgumentError
-from flight_server.schema import DOCUMENT, EMBEDDING, ID, Op
-from flight_server.validate import duplicate_ids_message
+from flight_server.api import DOCUMENT, EMBEDDING, ID, Op, duplicate_ids_message
 
 from .columns import canonical_batch, is_string_type
 from .convert import normalize_embeddings
+from .errors import DuplicateIDError, FletchError, InvalidArgumentError
 from .prefetch import prefetched
 from .transport import Transport
 

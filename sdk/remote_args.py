@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flight_server.collection_config import (
-    _hnsw_section,
+from flight_server.api import (
+    INVALID_WHERE,
+    Settings,
+    request,
     resolve_configuration,
     update_configuration,
+    validate_where,
+    validate_where_document,
 )
-from flight_server.config import Settings
-from flight_server.errors import FletchError, InvalidArgumentError
-from flight_server.executor.filters import INVALID_WHERE, validate_where, validate_where_document
-from flight_server.flight.protocol import request
+from flight_server.api import hnsw_section as _hnsw_section
+
+from .errors import FletchError, InvalidArgumentError
 
 
 def check_configuration_type(configuration: Any) -> None:

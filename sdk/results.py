@@ -10,23 +10,24 @@ numpy arrays (get: one (n, d) array; query: a list of (k, d) arrays; an empty re
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flight_server.errors import (
+from flight_server.api import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
+
+from .errors import (
     InternalError,
     InvalidArgumentError,
     InvalidArgumentOverflowError,
     InvalidArgumentTypeError,
     QuotaError,
 )
-from flight_server.schema import DOCUMENT, EMBEDDING, ID, UNSET_TAG, parse_meta_column
-
 from .frames import GetResult, QueryResult
+from .lazy_dict import Deferred
 
 INCLUDE_ITEMS = ("documents", "embeddings", "metadatas", "distances", "uris", "data")
 GET_INCLUDE_DEFAULT = ("metadatas", "documents")
@@ -136,28 +137,40 @@ def metadatas_from_table(table: Records) -> list[dict[str, Any] | None]:
 
 
 def get_result(table: Records, include: Sequence[str]) -> GetResult:
-    """chromadb's GetResult dict for one record table (also .to_arrow/.to_polars/.to_pandas)."""
+    """chromadb's GetResult dict for one record table (also .to_arrow/.to_polars/.to_pandas).
+
+    Each value is converted from Arrow when first read (`lazy_dict.py`).
+    """
     n = table.num_rows
+
+    def field(item: str | None, build: Callable[[Records], Any]) -> Any:
+        return Deferred(lambda: build(table)) if item is None or item in include else None
+
     fields = {
-        "ids": _array(table.column(ID)).to_pylist(),
-        "embeddings": embeddings_array(table) if "embeddings" in include else None,
-        "documents": _documents(table) if "documents" in include else None,
+        "ids": field(None, _ids),
+        "embeddings": field("embeddings", embeddings_array),
+        "documents": field("documents", _documents),
         "uris": [None] * n if "uris" in include else None,
         "included": list(include),
         "data": None,
-        "metadatas": metadatas_from_table(table) if "metadatas" in include else None,
+        "metadatas": field("metadatas", metadatas_from_table),
     }
     return GetResult(fields, table, include)
 
 
 def query_result(tables: Sequence[Records], include: Sequence[str]) -> QueryResult:
-    """chromadb's QueryResult dict: one record table per query embedding, nearest first."""
+    """chromadb's QueryResult dict: one record table per query embedding, nearest first.
 
-    def per_query(field: str, build: Any) -> list[Any] | None:
-        return [build(t) for t in tables] if field in include else None
+    Each value is converted from Arrow when first read (`lazy_dict.py`).
+    """
+
+    def per_query(item: str | None, build: Callable[[Records], Any]) -> Any:
+        if item is not None and item not in include:
+            return None
+        return Deferred(lambda: [build(t) for t in tables])
 
     fields = {
-        "ids": [_array(t.column(ID)).to_pylist() for t in tables],
+        "ids": per_query(None, _ids),
         "embeddings": per_query("embeddings", embeddings_array),
         "documents": per_query("documents", _documents),
         "uris": per_query("uris", lambda t: [None] * t.num_rows),
@@ -167,6 +180,10 @@ def query_result(tables: Sequence[Records], include: Sequence[str]) -> QueryResu
         "distances": per_query("distances", _distances),
     }
     return QueryResult(fields, tables, include)
+
+
+def _ids(table: Records) -> list[str]:
+    return _array(table.column(ID)).to_pylist()
 
 
 def embeddings_array(table: Records) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from flight_server.errors import InvalidArgumentError
+from .errors import InvalidArgumentError
 
 Where = dict[str, Any]
 

@@ -12,14 +12,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from flight_server.errors import InvalidArgumentError
-from flight_server.executor.filters import (
+from flight_server.api import (
     check_depth_limit,
+    parse_search_plan,
     validate_where,
     validate_where_document,
 )
-from flight_server.executor.search_plan import parse_plan
 
+from .errors import InvalidArgumentError
+from .lazy_dict import Deferred, LazyDict
 from .results import embeddings_array, metadatas_from_table
 from .search import Knn, Rrf, Search
 from .transport import Transport
@@ -28,8 +29,8 @@ SCORE = "score"
 FIELDS = ("ids", "documents", "embeddings", "metadatas", "scores", "select")
 
 
-class SearchResult(dict[str, Any]):
-    """Chroma's SearchResult: column-major, one entry per search in every field."""
+class SearchResult(LazyDict):
+    """Chroma's SearchResult: column-major, one entry per search in every field (built on read)."""
 
     def __init__(self, fields: dict[str, Any], tables: list[pa.Table]) -> None:
         super().__init__(fields)
@@ -84,7 +85,7 @@ def run_searches(
             validate_where(plan["where"])
         if plan.get("where_document"):
             validate_where_document(plan["where_document"])
-        parse_plan(plan, None, settings)
+        parse_search_plan(plan, None, settings)
     tables = transport.search(collection_id, plans)
     return _result(tables, [s.select_names() for s in batch])
 
@@ -117,15 +118,23 @@ def _embedded(rank: Any, vectors: dict[str, Any]) -> Any:
 
 
 def _result(tables: list[pa.Table], selects: list[list[str]]) -> SearchResult:
-    fields: dict[str, list[Any]] = {f: [] for f in FIELDS}
-    for table, select in zip(tables, selects, strict=True):
-        wants_meta = "#metadata" in select or any(not k.startswith("#") for k in select)
-        fields["ids"].append(table["id"].to_pylist())
-        fields["documents"].append(table["document"].to_pylist() if "#document" in select else None)
-        fields["embeddings"].append(
-            embeddings_array(table).tolist() if "#embedding" in select else None
-        )
-        fields["metadatas"].append(metadatas_from_table(table) if wants_meta else None)
-        fields["scores"].append(table[SCORE].to_pylist() if "#score" in select else None)
-        fields["select"].append(list(select))
+    """The column-major result; each field is converted from Arrow when first read."""
+
+    def column(build: Callable[[pa.Table, list[str]], Any]) -> Deferred:
+        return Deferred(lambda: [build(t, s) for t, s in zip(tables, selects, strict=True)])
+
+    fields = {
+        "ids": column(lambda t, s: t["id"].to_pylist()),
+        "documents": column(lambda t, s: t["document"].to_pylist() if "#document" in s else None),
+        "embeddings": column(
+            lambda t, s: embeddings_array(t).tolist() if "#embedding" in s else None
+        ),
+        "metadatas": column(lambda t, s: metadatas_from_table(t) if _wants_meta(s) else None),
+        "scores": column(lambda t, s: t[SCORE].to_pylist() if "#score" in s else None),
+        "select": [list(s) for s in selects],
+    }
     return SearchResult(fields, tables)
+
+
+def _wants_meta(select: list[str]) -> bool:
+    return "#metadata" in select or any(not k.startswith("#") for k in select)

@@ -12,15 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from flight_server.errors import InvalidArgumentError
-from flight_server.executor.sql import check_arguments
+from flight_server.api import check_sql_arguments
+
+from .errors import InvalidArgumentError
 
 SqlParams = list[Any] | tuple[Any, ...] | dict[str, Any] | None
 
 
 def sql_params(query: Any, params: Any) -> SqlParams:
     """Parameters as JSON values (numpy values converted); InvalidArgumentError otherwise."""
-    check_arguments(query, None)
+    check_sql_arguments(query, None)
     if params is None:
         return None
     if isinstance(params, dict) and all(isinstance(k, str) for k in params):

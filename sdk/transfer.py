@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flight_server.errors import FletchError, InvalidArgumentError
-from flight_server.schema import EMBEDDING, Op
-from flight_server.transfer import parse_description
+from flight_server.api import EMBEDDING, Op, parse_description
 
 from .columns import display_names
+from .errors import FletchError, InvalidArgumentError
 from .ingest import batch_rows_for, progress_bar, write_table
 
 if TYPE_CHECKING:

@@ -12,9 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-from flight_server.catalog.base import CollectionRecord, DatabaseRecord
-from flight_server.config import Settings
-from flight_server.schema import Op
+from flight_server.api import CollectionRecord, DatabaseRecord, Op, Settings
 
 
 class Transport(Protocol):

@@ -20,34 +20,29 @@ import numpy as np
 
 from ..doc_index import SCAN_FRACTION, DocIndex
 from ..versions import Version
-from .filters import (
-    DOCUMENT_KEY,
-    Compare,
-    DocMatch,
-    Logical,
-    Node,
-    parse_where,
-    parse_where_document,
-)
+from .filters import Compare, DocMatch, Filters, Logical, Node
 from .regex_literals import required_literals
 
 
-def candidate_rows(version: Version, where: Any, where_document: Any) -> np.ndarray | None:
+def candidate_rows(version: Version, filters: Filters) -> np.ndarray | None:
     """Sorted version rows that may match the filters, or None when narrowing does not pay."""
     index = version.doc_index()
     if index is None or version.num_rows == 0:
         return None
-    if not where_document and DOCUMENT_KEY not in repr(where):  # metadata only: nothing to do
+    if filters.document is None and not _tests_documents(filters.where):  # metadata only
         return None
-    trees: list[Node] = []
-    if where:
-        trees.append(parse_where(where))
-    if where_document:
-        trees.append(parse_where_document(where_document))
-    rows = _narrow(index, Logical("$and", tuple(trees)))
+    trees = tuple(n for n in (filters.where, filters.document) if n is not None)
+    rows = _narrow(index, Logical("$and", trees))
     if rows is None or len(rows) > SCAN_FRACTION * version.num_rows:
         return None
     return rows
+
+
+def _tests_documents(node: Node | None) -> bool:
+    """Whether a parsed `where` holds a document test (`#document` `$contains`)."""
+    if isinstance(node, Logical):
+        return any(_tests_documents(child) for child in node.children)
+    return isinstance(node, DocMatch)
 
 
 def _narrow(index: DocIndex, node: Node) -> np.ndarray | None:

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import InternalError
 from ..schema import DOCUMENT, meta_column
-from .filters import Compare, DocMatch, Logical, Node, Scalar, parse_where, parse_where_document
+from .filters import Compare, DocMatch, Filters, Logical, Node, Scalar, parse_filters
 
 ANY_THRESHOLD = 64  # $in lists longer than this use `col = ANY(?)`
 SQL_TYPES = {"s": "VARCHAR", "i": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN"}
@@ -161,17 +161,20 @@ def compile_filter(
     where_document: dict[str, Any] | None,
     columns: Collection[str] | Mapping[str, str],
 ) -> tuple[str, list[Any]]:
-    """Validate the filters and compile them to (SQL WHERE predicate with `?` markers, parameters).
+    """Validate the filters and compile them (see `compile_filters`); None or `{}` is no filter."""
+    return compile_filters(parse_filters(where, where_document), columns)
+
+
+def compile_filters(
+    filters: Filters, columns: Collection[str] | Mapping[str, str]
+) -> tuple[str, list[Any]]:
+    """Parsed filters as (SQL WHERE predicate with `?` markers, parameters).
 
     `columns` names the relation's physical columns, or maps them to the names they are registered
-    under (see `relation_aliases`). None or `{}` filters give `("TRUE", [])`.
+    under (see `relation_aliases`). No filter gives `("TRUE", [])`.
     """
     compiler = _Compiler(columns)
-    parts: list[str] = []
-    if where:
-        parts.append(compiler.node(parse_where(where)))
-    if where_document:
-        parts.append(compiler.node(parse_where_document(where_document)))
+    parts = [compiler.node(n) for n in (filters.where, filters.document) if n is not None]
     if not parts:
         return "TRUE", []
     return " AND ".join(parts), compiler.params

@@ -322,6 +322,28 @@ def parse_where_document(where_document: Any) -> Node:
     return _parse_where_document(where_document)
 
 
+@dataclass(frozen=True)
+class Filters:
+    """One request's `where` and `where_document`, validated and parsed once (None: absent)."""
+
+    where: Node | None = None
+    document: Node | None = None
+
+    def __bool__(self) -> bool:
+        return self.where is not None or self.document is not None
+
+
+NO_FILTERS = Filters()
+
+
+def parse_filters(where: Any, where_document: Any) -> Filters:
+    """Both filters parsed; None and `{}` mean no filter, as in `compile_filter`."""
+    return Filters(
+        parse_where(where) if where else None,
+        parse_where_document(where_document) if where_document else None,
+    )
+
+
 def validate_where(where: Any) -> None:
     """Raise InvalidArgumentError (Chroma's message) unless `where` is a valid filter."""
     parse_where(where)

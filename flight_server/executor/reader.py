@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -21,7 +20,8 @@ from ..materialize import positions_in
 from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, parse_meta_column
 from ..versions import POS, Version
 from .doc_narrow import candidate_rows
-from .filter_sql import compile_filter, relation_aliases
+from .filter_sql import compile_filters, relation_aliases
+from .filters import NO_FILTERS, DocMatch, Filters
 from .state import Snapshot
 from .vector_search import exact_topk, index_candidates, merge_topk, rerank
 
@@ -62,11 +62,10 @@ class Executor:
         self,
         snap: Snapshot,
         ids: list[str] | None = None,
-        where: dict[str, Any] | None = None,
-        where_document: dict[str, Any] | None = None,
+        filters: Filters = NO_FILTERS,
     ) -> Rows | None:
         """Rows matching ids and filters (None when nothing restricts the selection)."""
-        if ids is None and not where and not where_document:
+        if ids is None and not filters:
             return None
         allowed = ~snap.dead
         t_allowed = np.ones(snap.overlay.tail_rows, dtype=bool)
@@ -80,32 +79,30 @@ class Executor:
             t_allowed = np.zeros_like(t_allowed)
             found = positions_in(snap.tail, id_array)
             t_allowed[found[found >= 0]] = True
-        if not where and not where_document:
+        if not filters:
             return Rows(np.flatnonzero(allowed), np.flatnonzero(t_allowed))
-        v_rows = _doc_index_rows(snap.version, where, where_document)
+        v_rows = _doc_index_rows(snap.version, filters)
         if v_rows is None:
-            v_rows = self._narrowed_filter(snap.version, where, where_document)
+            v_rows = self._narrowed_filter(snap.version, filters)
         if v_rows is None:
-            v_rows = self._version_filter(snap.version, where, where_document)
-        t_rows = self._filter(snap.tail_scan(), where, where_document)
+            v_rows = self._version_filter(snap.version, filters)
+        t_rows = self._filter(snap.tail_scan(), filters)
         return Rows(v_rows[allowed[v_rows]], t_rows[t_allowed[t_rows]])
 
-    def _narrowed_filter(
-        self, version: Version, where: Any, where_document: Any
-    ) -> np.ndarray | None:
+    def _narrowed_filter(self, version: Version, filters: Filters) -> np.ndarray | None:
         """The SQL filter over only the rows the trigram index lets through (None: no narrowing)."""
-        candidates = candidate_rows(version, where, where_document)
+        candidates = candidate_rows(version, filters)
         if candidates is None or len(candidates) == 0:
             return candidates
         subset = version.scan().drop_columns([EMBEDDING, LABEL]).take(pa.array(candidates))
-        return self._filter(subset, where, where_document)  # _pos keeps the version rows
+        return self._filter(subset, filters)  # _pos keeps the version rows
 
-    def _version_filter(self, version: Version, where: Any, where_document: Any) -> np.ndarray:
+    def _version_filter(self, version: Version, filters: Filters) -> np.ndarray:
         """Rows of a version matching the filters, from its native DuckDB table."""
         if version.num_rows == 0 or version.record is None:
             return np.empty(0, dtype=np.int64)
         name, aliases = self._version_table(version)
-        expr, params = compile_filter(where, where_document, aliases)
+        expr, params = compile_filters(filters, aliases)
         found = (
             self._cursor()
             .execute(f'SELECT {POS} FROM "{name}" WHERE {expr}', params)
@@ -144,12 +141,12 @@ class Executor:
             if entry is not None:
                 self._duck.execute(f'DROP TABLE IF EXISTS "{entry[1]}"')
 
-    def _filter(self, table: pa.Table | None, where: Any, where_document: Any) -> np.ndarray:
+    def _filter(self, table: pa.Table | None, filters: Filters) -> np.ndarray:
         if table is None or table.num_rows == 0:
             return np.empty(0, dtype=np.int64)
         # DuckDB matches names case-insensitively: register under aliases so "s:A" and "s:a" differ
         aliases = relation_aliases(table.column_names)
-        expr, params = compile_filter(where, where_document, aliases)
+        expr, params = compile_filters(filters, aliases)
         cur = self._cursor()
         cur.register("records", table.rename_columns([aliases[n] for n in table.column_names]))
         try:
@@ -173,14 +170,13 @@ class Executor:
         self,
         snap: Snapshot,
         ids: list[str] | None,
-        where: dict[str, Any] | None,
-        where_document: dict[str, Any] | None,
+        filters: Filters,
         limit: int | None,
         offset: int | None,
         columns: set[str],
     ) -> pa.Table:
         """Matching records in insertion order, paged, with the requested columns."""
-        rows = self.select(snap, ids, where, where_document)
+        rows = self.select(snap, ids, filters)
         if rows is None:
             rows = Rows(
                 np.nonzero(~snap.dead)[0], np.arange(snap.overlay.tail_rows, dtype=np.int64)
@@ -294,15 +290,13 @@ class Executor:
         return d, rows
 
 
-def _doc_index_rows(version: Version, where: Any, where_document: Any) -> np.ndarray | None:
+def _doc_index_rows(version: Version, filters: Filters) -> np.ndarray | None:
     """Version rows for a lone `{"$contains": s}` from the trigram index (None: use SQL)."""
-    if where or not isinstance(where_document, dict) or list(where_document) != ["$contains"]:
+    doc = filters.document
+    if filters.where is not None or not isinstance(doc, DocMatch) or doc.op != "$contains":
         return None
-    pattern = where_document["$contains"]
     index = version.doc_index()
-    if index is None or not isinstance(pattern, str):
-        return None
-    return index.search(pattern)
+    return None if index is None else index.search(doc.pattern)
 
 
 def _none(nq: int, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ..schema import DOCUMENT, EMBEDDING, parse_meta_column
 from .bm25 import bm25
+from .filters import Filters
 from .reader import Executor, Rows, gather_refs
 from .search_plan import Bm25, Knn, Rank, Rrf, SearchPlan
 from .state import Snapshot
@@ -50,17 +51,15 @@ class SearchRunner:
     def __init__(self, executor: Executor, snap: Snapshot, space: str, ef: int) -> None:
         self.executor, self.snap, self.space, self.ef = executor, snap, space, ef
 
-    def run(self, plan: SearchPlan) -> pa.Table:
-        """The page of records the plan asks for, with the selected columns and a `score`."""
+    def run(self, plan: SearchPlan, filters: Filters) -> pa.Table:
+        """The page of records the plan asks for (`filters`: its where, parsed), with a `score`."""
         snap = self.snap
         columns = _columns(plan.select)
         if plan.rank is None:
-            table = self.executor.get(
-                snap, plan.ids, plan.where, plan.where_document, plan.limit, plan.offset, columns
-            )
+            table = self.executor.get(snap, plan.ids, filters, plan.limit, plan.offset, columns)
             scores = pa.nulls(table.num_rows, pa.float64())
         else:
-            rows = self.executor.select(snap, plan.ids, plan.where, plan.where_document)
+            rows = self.executor.select(snap, plan.ids, filters)
             refs, values = self.rank(plan.rank, rows)
             end = None if plan.limit is None else plan.offset + plan.limit
             refs, values = refs[plan.offset : end], values[plan.offset : end]

@@ -17,9 +17,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from flight_server.errors import InvalidArgumentError, MissingDependencyError
-
 from ..convert import _short, normalize_embeddings
+from ..errors import InvalidArgumentError, MissingDependencyError
 
 Documents = list[str]
 Embeddings = np.ndarray

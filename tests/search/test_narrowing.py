@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flight_server.executor.doc_narrow import candidate_rows
+from flight_server.executor.filters import parse_filters
 from flight_server.executor.regex_literals import required_literals
 
 ATOMS = (
@@ -164,12 +165,18 @@ def test_selective_filters_are_narrowed(tmp_path: Path) -> None:
     )
     col.compact()
     version = client._transport.collection(col.id).state.version  # type: ignore[attr-defined]
-    rows = candidate_rows(version, None, {"$regex": "fox(es)?$"})
+    rows = candidate_rows(version, parse_filters(None, {"$regex": "fox(es)?$"}))
     assert rows is not None and len(rows) == 20
-    rows = candidate_rows(version, {"#document": {"$contains": "foxes"}}, {"$regex": "^record"})
+    rows = candidate_rows(
+        version, parse_filters({"#document": {"$contains": "foxes"}}, {"$regex": "^record"})
+    )
     assert rows is not None and len(rows) == 20
-    assert candidate_rows(version, None, {"$regex": "dogs|foxes"}) is None  # alternation
-    assert candidate_rows(version, None, {"$regex": "about"}) is None  # in every record: scan
+    assert (
+        candidate_rows(version, parse_filters(None, {"$regex": "dogs|foxes"})) is None
+    )  # alternation
+    assert (
+        candidate_rows(version, parse_filters(None, {"$regex": "about"})) is None
+    )  # in every record: scan
     got = col.get(where_document={"$regex": "9.* fox(es)?$"}, include=[])["ids"]
     assert got == [str(i) for i in range(1000) if i % 50 == 0 and "9" in str(i)]
     client.close()

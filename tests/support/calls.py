@@ -22,3 +22,20 @@ def python_calls(fn: Callable[[], Any]) -> int:
     finally:
         sys.setprofile(None)
     return count
+
+
+def calls_to(fn: Callable[[], Any], *targets: Callable[..., Any]) -> dict[str, int]:
+    """How many times fn() calls each of `targets` (by code object; sys.setprofile, no patching)."""
+    codes = {t.__code__: t.__name__ for t in targets}
+    counts = dict.fromkeys(codes.values(), 0)
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code in codes:
+            counts[codes[frame.f_code]] += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return counts

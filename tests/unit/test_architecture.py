@@ -25,7 +25,9 @@ FORBIDDEN = (
 
 
 # Entry points and server assembly: they may import the protocol and gateway layers.
-ENTRY_POINTS = {"cli.py", "__main__.py", "serve.py"}
+# api.py is the SDK's facade: the client side's door, so it re-exports the protocol's helpers.
+ENTRY_POINTS = {"cli.py", "__main__.py", "serve.py", "api.py"}
+FACADE = "flight_server.api"
 
 
 def _module_name(path: Path) -> str:
@@ -86,6 +88,20 @@ def test_engine_modules_do_not_import_protocol_or_sdk() -> None:
             continue
         bad = {n for n in _imports(path) if n.startswith(FORBIDDEN)}
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_sdk_imports_the_engine_only_through_the_facade() -> None:
+    """sdk/ sees flight_server through flight_server.api (sdk/errors.py re-exports the errors)."""
+    for path in (ROOT / "sdk").rglob("*.py"):
+        allowed = {FACADE, "flight_server.errors"} if path.name == "errors.py" else {FACADE}
+        bad = {
+            n
+            for n in _imports(path)
+            if n.split(".")[0] == "flight_server"
+            and n != "flight_server"
+            and not any(n == a or n.startswith(a + ".") for a in allowed)
+        }
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}; use {FACADE}"
 
 
 def test_settings_doc_is_generated_from_the_table() -> None:

@@ -47,11 +47,6 @@ def test_a_flight_client_loads_no_engine(tmp_path: Path) -> None:
         assert not _loaded_after(code) & set(ENGINE_MODULES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flight_server/catalog/__init__.py imports DuckDBCatalog eagerly, so the facade's "
-    "CollectionRecord import loads duckdb (catalog/ is being changed for issue 17's injection)",
-)
 def test_import_fletchdb_loads_no_duckdb() -> None:
     assert "duckdb" not in _loaded_after("import fletchdb")
 

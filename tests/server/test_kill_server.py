@@ -118,6 +118,10 @@ def stream_and_kill(
 
     def feed() -> Any:
         for i, b in enumerate(batches):
+            if i > k and thread is not None:
+                # the killer runs on its own thread: without this wait a slow one let the whole
+                # stream finish first (seen on a loaded machine), so nothing was in flight
+                killed.wait(timeout=300)
             sent.append(b.n)
             if i == k:
                 handed.set()

@@ -12,11 +12,16 @@ from __future__ import annotations
 from importlib.metadata import version as _dist_version
 from typing import TYPE_CHECKING, Any
 
+from .arguments.collection_config import _hnsw_section as hnsw_section
+from .arguments.collection_config import resolve_configuration, update_configuration
+from .arguments.collection_meta import int64_message, validate_collection_metadata
+from .arguments.validate import (
+    INCONSISTENT_DIMENSIONS,
+    RESERVED_METADATA_KEY,
+    duplicate_ids_message,
+)
 from .catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, CollectionRecord, DatabaseRecord
 from .catalog.names import check_name_types
-from .collection_config import _hnsw_section as hnsw_section
-from .collection_config import resolve_configuration, update_configuration
-from .collection_meta import int64_message, validate_collection_metadata
 from .config import Settings
 from .executor.filters import (
     INVALID_WHERE,
@@ -40,7 +45,6 @@ from .schema import (
     meta_column,
     parse_meta_column,
 )
-from .validate import INCONSISTENT_DIMENSIONS, RESERVED_METADATA_KEY, duplicate_ids_message
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -124,6 +128,6 @@ def page_params(limit: int | None, offset: int | None) -> list[int | None]:
 
 def parse_description(metadata: dict[bytes, bytes] | None) -> dict[str, Any] | None:
     """The export description in a schema's metadata (None: not a FletchDB export)."""
-    from .transfer import parse_description as parse
+    from .executor.transfer import parse_description as parse
 
     return parse(metadata)

@@ -16,13 +16,13 @@ import numpy as np
 import pyarrow as pa
 from usearch.index import Index
 
-from .. import doc_index
-from ..collection_config import USEARCH_METRIC
+from ..arguments.collection_config import USEARCH_METRIC
 from ..config import Settings
 from ..errors import MemoryBudgetError
-from ..materialize import apply_entries, empty_overlay, fold
 from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, one_array, parse_meta_column
-from ..versions import Version, _numpy
+from ..versions import doc_index
+from ..versions.materialize import apply_entries, empty_overlay, fold
+from ..versions.store import Version, _numpy
 from ..wal.base import LogEntry
 
 # Floats handed to one usearch add call (4,096 rows at 16 dims, 170 at 384): a stop request waits

@@ -29,7 +29,7 @@ from ..catalog.base import Catalog, VersionRecord
 from ..config import Settings
 from ..errors import ClosedError, InternalError, MemoryBudgetError
 from ..schema import DOCUMENT
-from ..versions import Version, VersionStore
+from ..versions.store import Version, VersionStore
 from ..wal.base import CollectionLog, LogEntry
 from .builder import (
     build_records,

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..doc_index import SCAN_FRACTION, DocIndex
-from ..versions import Version
+from ..versions.doc_index import SCAN_FRACTION, DocIndex
+from ..versions.store import Version
 from .filters import Compare, DocMatch, Filters, Logical, Node
 from .regex_literals import required_literals
 

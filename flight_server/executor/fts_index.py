@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import DOCUMENT, one_array
-from ..versions import Version
+from ..versions.store import Version
 from .state import Snapshot
 from .tokenizer import tokenize
 

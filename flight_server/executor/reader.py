@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 
 from ..config import Settings
-from ..materialize import positions_in
 from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, parse_meta_column
-from ..versions import POS, Version
+from ..versions.materialize import positions_in
+from ..versions.store import POS, Version
 from .doc_narrow import candidate_rows
 from .filter_sql import compile_filters, relation_aliases
 from .filters import NO_FILTERS, DocMatch, Filters

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments.query_args import query_matrix
 from ..config import Settings
 from ..errors import InvalidArgumentError, QuotaError
-from ..query_args import query_matrix
 from .bm25 import K1, B
 from .tokenizer import query_terms
 

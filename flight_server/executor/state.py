@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..materialize import Overlay, apply_entries, empty_overlay
 from ..schema import EMBEDDING, LABEL, one_array
-from ..versions import Version, _numpy, with_positions
+from ..versions.materialize import Overlay, apply_entries, empty_overlay
+from ..versions.store import Version, _numpy, with_positions
 from ..wal.base import LogEntry
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from flight_server.compactor.scheduler import STEPS
-from flight_server.recovery import _is_dying
+from flight_server.engine.recovery import _is_dying
 from flight_server.schema import ID
 
 from .ingest_worker import (

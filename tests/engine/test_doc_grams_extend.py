@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flight_server import doc_index
 from flight_server.schema import DOCUMENT
+from flight_server.versions import doc_index
 
 WORDS = st.sampled_from(["alpha", "beta", "gamma", "ab", "délta", "中文字", ""])
 DOC = st.one_of(st.none(), st.lists(WORDS, max_size=4).map(" ".join))

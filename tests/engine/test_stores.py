@@ -11,10 +11,10 @@ import pytest
 from flight_server.catalog import DuckDBCatalog
 from flight_server.config import Settings
 from flight_server.engine import Engine
+from flight_server.engine.stores import Stores, local_root, open_stores
 from flight_server.errors import ClosedError, InvalidArgumentError, NotSupportedError
 from flight_server.schema import Op
-from flight_server.stores import Stores, local_root, open_stores
-from flight_server.versions import LocalVersionStore
+from flight_server.versions.store import LocalVersionStore
 from flight_server.wal import LocalLogStore
 
 SETTINGS = Settings(compaction_enabled=False)

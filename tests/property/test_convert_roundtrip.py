@@ -10,9 +10,9 @@ from fletchdb.convert import metadatas_from_table, to_write_batch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flight_server.arguments.validate import validate_metadata_key, validate_write_batch
 from flight_server.config import Settings
 from flight_server.schema import Op
-from flight_server.validate import validate_metadata_key, validate_write_batch
 
 keys = st.text(min_size=1, max_size=12).filter(lambda k: validate_metadata_key(k) is None)
 ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)

@@ -11,7 +11,7 @@ import pyarrow as pa
 from fletchdb import Bm25, K, Search, Settings
 
 from flight_server.executor.fts_index import FtsIndex, build
-from flight_server.versions import FTS_FILE
+from flight_server.versions.store import FTS_FILE
 
 DOCS = ["the fox", "a dog and a fox", "Fox! FOX?", None, "", "北京 fox dog"]
 

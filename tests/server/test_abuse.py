@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flight_server.collection_config import MAXIMUM_SETTING
+from flight_server.arguments.collection_config import MAXIMUM_SETTING
 from flight_server.config import Settings
 from flight_server.errors import (
     ERRORS_BY_CODE,

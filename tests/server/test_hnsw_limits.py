@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fletchdb import Client
 
-from flight_server.collection_config import MAXIMUM_SETTING
+from flight_server.arguments.collection_config import MAXIMUM_SETTING
 from flight_server.config import Settings
 from flight_server.errors import InvalidArgumentOverflowError, QuotaError
 

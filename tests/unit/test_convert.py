@@ -23,6 +23,7 @@ from fletchdb.convert import (
     validate_n_results,
 )
 
+from flight_server.arguments.validate import validate_write_batch
 from flight_server.config import Settings
 from flight_server.errors import (
     DuplicateIDError,
@@ -32,7 +33,6 @@ from flight_server.errors import (
     QuotaError,
 )
 from flight_server.schema import Op
-from flight_server.validate import validate_write_batch
 from tests.support.calls import python_calls
 
 F32 = pa.list_(pa.float32(), 3)

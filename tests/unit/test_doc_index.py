@@ -7,7 +7,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flight_server import doc_index
+from flight_server.versions import doc_index
 
 ALPHABET = st.sampled_from(list("abcab xyz-éß中文🙂"))
 DOCS = st.lists(st.one_of(st.none(), st.text(ALPHABET, max_size=30)), min_size=1, max_size=40)

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from flight_server.arguments.validate import duplicate_ids_message, validate_write_batch
 from flight_server.config import Settings
 from flight_server.errors import (
     BatchSizeExceededError,
@@ -19,7 +20,6 @@ from flight_server.errors import (
     QuotaError,
 )
 from flight_server.schema import Op
-from flight_server.validate import duplicate_ids_message, validate_write_batch
 from tests.support.calls import python_calls
 
 D = 3

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import InvalidArgumentError, InvalidArgumentOverflowError, InvalidArgumentTypeError
+from ..errors import InvalidArgumentError, InvalidArgumentOverflowError, InvalidArgumentTypeError
 
 INT64_MIN, INT64_END = -(2**63), 2**63
 _SCALARS = (bool, int, float, str)

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import Settings
-from .errors import InvalidArgumentError, InvalidDimensionException, QuotaError
+from ..config import Settings
+from ..errors import InvalidArgumentError, InvalidDimensionException, QuotaError
 
 
 def query_matrix(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import Settings
-from .errors import InvalidArgumentError, QuotaError, quote_input
+from ..config import Settings
+from ..errors import InvalidArgumentError, QuotaError, quote_input
 
 SPACES = ("l2", "cosine", "ip")
 USEARCH_METRIC = {"l2": "l2sq", "cosine": "cos", "ip": "ip"}

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .catalog.base import Catalog, CollectionRecord
-from .errors import DataDirLockedError
-from .executor.state import CollectionState
-from .versions import Version, VersionStore
-from .wal.base import CollectionLog, LogStore
+from ..catalog.base import Catalog, CollectionRecord
+from ..errors import DataDirLockedError
+from ..executor.state import CollectionState
+from ..versions.store import Version, VersionStore
+from ..wal.base import CollectionLog, LogStore
 
 # How long an open waits for a holder that is being killed to let go of the directory lock: the
 # kernel drops an flock only once the dying process's files are closed, which for a process with

@@ -1,6 +1,6 @@
 """The engine's catalog work: tenants, databases and collections (a mixin of `Engine`).
 
-Kept apart from the data path (writes, reads, compaction) in engine.py. Lookups check names
+Kept apart from the data path (writes, reads, compaction) in core.py. Lookups check names
 here (type, and the rules of tenant and database names); the catalog checks them at creation.
 """
 
@@ -9,23 +9,23 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .catalog.base import (
+from ..arguments.collection_config import resolve_configuration, update_configuration
+from ..arguments.collection_meta import validate_collection_metadata
+from ..catalog.base import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
     Catalog,
     CollectionRecord,
     DatabaseRecord,
 )
-from .catalog.names import check_name_types
-from .collection_config import resolve_configuration, update_configuration
-from .collection_meta import validate_collection_metadata
-from .compactor.scheduler import Compactor
-from .config import Settings
-from .errors import ClosedError
-from .executor.reader import Executor
+from ..catalog.names import check_name_types
+from ..compactor.scheduler import Compactor
+from ..config import Settings
+from ..errors import ClosedError
+from ..executor.reader import Executor
+from ..versions.store import VersionStore
+from ..wal.base import LogStore
 from .recovery import OpenCollection
-from .versions import VersionStore
-from .wal.base import LogStore
 
 
 class CatalogMethods:

@@ -21,38 +21,38 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, Catalog
-from .catalog.names import check_name_types
-from .catalog_methods import CatalogMethods
-from .compactor.scheduler import Compactor
-from .config import Settings
-from .errors import (
+from ..arguments.query_args import query_matrix
+from ..arguments.validate import validate_write_batch
+from ..catalog.base import DEFAULT_DATABASE, DEFAULT_TENANT, Catalog
+from ..catalog.names import check_name_types
+from ..compactor.scheduler import Compactor
+from ..config import Settings
+from ..errors import (
     InvalidArgumentError,
     NotAllowedError,
     NotFoundError,
     QuotaError,
 )
-from .executor.filters import (
+from ..executor.filters import (
     NO_FILTERS,
     Filters,
     check_depth_limit,
     check_predicate_limit,
     parse_filters,
 )
-from .executor.fts_index import build as build_fts
-from .executor.reader import DISTANCE, Executor
-from .executor.search_plan import parse_plan
-from .executor.sql import Params, SqlSandbox, resolve_tables
-from .executor.text_search import SearchRunner
-from .query_args import query_matrix
+from ..executor.fts_index import build as build_fts
+from ..executor.reader import DISTANCE, Executor
+from ..executor.search_plan import parse_plan
+from ..executor.sql import Params, SqlSandbox, resolve_tables
+from ..executor.text_search import SearchRunner
+from ..executor.transfer import export_reader
+from ..schema import EMBEDDING, ID, Op
+from ..versions.store import VersionStore
+from ..wal.base import LogEntry, LogStore
+from ..wal.segment import make_dirs
+from .catalog_methods import CatalogMethods
 from .recovery import OpenCollection, lock_data_dir, open_collection, unlock_data_dir
-from .schema import EMBEDDING, ID, Op
 from .stores import local_stores
-from .transfer import export_reader
-from .validate import validate_write_batch
-from .versions import VersionStore
-from .wal.base import LogEntry, LogStore
-from .wal.segment import make_dirs
 
 VERSION = "0.1.0"
 RESET_MESSAGE = (

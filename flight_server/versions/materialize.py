@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import (
+from ..schema import (
     DOCUMENT,
     EMBEDDING,
     ID,
@@ -31,7 +31,7 @@ from .schema import (
     one_array,
     parse_meta_column,
 )
-from .wal.base import LogEntry
+from ..wal.base import LogEntry
 
 
 class BaseRows(Protocol):

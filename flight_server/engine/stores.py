@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .catalog.base import Catalog
-from .catalog.duckdb_catalog import DuckDBCatalog
-from .config import Settings
-from .errors import InvalidArgumentError, NotSupportedError
-from .versions import LocalVersionStore, VersionStore
-from .wal.base import LogStore
-from .wal.local import LocalLogStore
-from .wal.segment import make_dirs
+from ..catalog.base import Catalog
+from ..catalog.duckdb_catalog import DuckDBCatalog
+from ..config import Settings
+from ..errors import InvalidArgumentError, NotSupportedError
+from ..versions.store import LocalVersionStore, VersionStore
+from ..wal.base import LogStore
+from ..wal.local import LocalLogStore
+from ..wal.segment import make_dirs
 
 CATALOG_FILE = "catalog.duckdb"
 WAL_DIR = "wal"

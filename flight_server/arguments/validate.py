@@ -14,16 +14,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .collection_meta import finite_message
-from .config import Settings
-from .errors import (
+from ..config import Settings
+from ..errors import (
     BatchSizeExceededError,
     DuplicateIDError,
     InvalidArgumentError,
     InvalidDimensionException,
     QuotaError,
 )
-from .schema import (
+from ..schema import (
     DOCUMENT,
     EMBEDDING,
     ID,
@@ -35,6 +34,7 @@ from .schema import (
     meta_column,
     parse_meta_column,
 )
+from .collection_meta import finite_message
 
 RESERVED_METADATA_KEY = "chroma:document"
 NAN_MESSAGE = "Validation error: embeddings: Embeddings must not contain NaN or Infinity values"

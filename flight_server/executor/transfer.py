@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .catalog.base import CollectionRecord
-from .errors import InvalidArgumentError
-from .executor.reader import Rows, gather_refs, page_by_label
-from .executor.state import Snapshot
-from .schema import DOCUMENT, EMBEDDING, ID, embedding_type, one_array, parse_meta_column
+from ..catalog.base import CollectionRecord
+from ..errors import InvalidArgumentError
+from ..schema import DOCUMENT, EMBEDDING, ID, embedding_type, one_array, parse_meta_column
+from .reader import Rows, gather_refs, page_by_label
+from .state import Snapshot
 
 EXPORT_KEY = b"fletchdb.export"
 EXPORT_FORMAT = 1

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import one_array
+from ..schema import one_array
 
 GRAM = "gram"
 ROW = "row"

@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 from usearch.index import Index
 
-from .catalog.base import VersionRecord
+from ..catalog.base import VersionRecord
+from ..schema import DOCUMENT, EMBEDDING, ID, LABEL, empty_records, one_array
+from ..wal.segment import make_dirs
 from .doc_index import DocIndex
-from .schema import DOCUMENT, EMBEDDING, ID, LABEL, empty_records, one_array
-from .wal.segment import make_dirs
 
 RECORDS_FILE = "records.arrow"
 INDEX_FILE = "index.usearch"

@@ -200,7 +200,9 @@ def test_the_engine_reaches_every_component() -> None:
 
 def test_the_arrow_check_bites(tmp_path: Path) -> None:
     source = tmp_path / "scheduler.py"
-    source.write_text("from ..executor.state import CollectionState\nfrom ..engine.recovery import x\n")
+    source.write_text(
+        "from ..executor.state import CollectionState\nfrom ..engine.recovery import x\n"
+    )
     units = {_unit(n) for n in _imports(source, "flight_server.compactor.scheduler")}
     assert {"executor", "recovery"} <= units & FORBIDDEN_ARROWS["compactor"]
 

@@ -80,9 +80,7 @@ def _public(cls: type) -> set[str]:
 
 def test_the_engine_calls_stores_only_through_their_interfaces() -> None:
     files = _engine_files()
-    assert any(p.name == "core.py" for p in files) and any(
-        p.name == "scheduler.py" for p in files
-    )
+    assert any(p.name == "core.py" for p in files) and any(p.name == "scheduler.py" for p in files)
     bad, seen = [], set()
     for path in files:
         for receiver, member, line in store_uses(path):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .arguments.collection_config import _hnsw_section as hnsw_section
 from .arguments.collection_config import resolve_configuration, update_configuration
 from .arguments.collection_meta import int64_message, validate_collection_metadata
+from .arguments.pages import page_params
 from .arguments.validate import (
     INCONSISTENT_DIMENSIONS,
     RESERVED_METADATA_KEY,
@@ -117,13 +118,6 @@ def parse_search_plan(plan: Any, dimension: int | None, settings: Settings) -> S
     from .executor.search_plan import parse_plan
 
     return parse_plan(plan, dimension, settings)
-
-
-def page_params(limit: int | None, offset: int | None) -> list[int | None]:
-    """The catalog's check of LIMIT/OFFSET values."""
-    from .catalog.duckdb_support import page_params as check
-
-    return check(limit, offset)
 
 
 def parse_description(metadata: dict[bytes, bytes] | None) -> dict[str, Any] | None:

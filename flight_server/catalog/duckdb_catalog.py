@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from flight_server.arguments.pages import page_params
 from flight_server.catalog.base import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
@@ -27,7 +28,6 @@ from flight_server.catalog.duckdb_support import (
     collection_from_row,
     connect,
     dump_json,
-    page_params,
     release,
     version_from_row,
 )

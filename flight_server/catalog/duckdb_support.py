@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from flight_server.catalog.base import CollectionRecord, VersionRecord
-from flight_server.errors import DataDirLockedError, InvalidArgumentError, quote_input
+from flight_server.errors import DataDirLockedError, InvalidArgumentError
 
 DUCKDB_CONFIG: dict[str, Any] = {
     "autoinstall_known_extensions": "false",
@@ -74,28 +74,6 @@ def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
         raise DataDirLockedError(
             f"The catalog {target} is in use by another process ({exc})", path=target
         ) from exc
-
-
-MAX_PAGE = 2**63 - 1  # DuckDB binds LIMIT/OFFSET as BIGINT; past it is an overflow, not a page
-
-
-def page_params(limit: int | None, offset: int | None) -> list[int | None]:
-    """LIMIT/OFFSET parameters; None means no limit / from the start."""
-    for label, value in (("limit", limit), ("offset", offset)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
-            raise InvalidArgumentError(
-                f"Expected {label} to be a non-negative int, got {quote_input(value, as_repr=True)}"
-            )
-        if value is not None and value > MAX_PAGE:
-            raise InvalidArgumentError(
-                f"Expected {label} to be at most {MAX_PAGE} (2**63 - 1), got {quote_input(value)}",
-                limit=label,
-                value=quote_input(value),
-                maximum=MAX_PAGE,
-            )
-    return [limit, offset or 0]
 
 
 def dump_json(value: dict[str, Any] | None) -> str | None:

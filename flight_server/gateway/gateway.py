@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ..arguments.pages import page_params
 from ..catalog.base import CollectionRecord, DatabaseRecord
-from ..catalog.duckdb_support import page_params
 from ..config import SETTINGS, Settings
 from ..engine import VERSION, Engine
 from ..errors import AuthorizationError, NotFoundError, QuotaError, quote_input

@@ -33,6 +33,7 @@ from flight_server.errors import (
 )
 from flight_server.flight.server import Server, start_server
 from tests.server.conftest import SECRET, make_token
+from tests.support.hnsw import LEGACY
 
 EXAMPLES = int(os.environ.get("FLETCHDB_ABUSE_EXAMPLES", "25"))
 LIMITS = {  # small limits, so abuse costs little to send
@@ -58,15 +59,6 @@ ABUSE = settings(
 DIM = 4
 SENTINEL_ROWS = 20
 HNSW_MAX = {key: getattr(Settings(), limit) for key, limit in MAXIMUM_SETTING.items()}
-LEGACY = {
-    "max_neighbors": "hnsw:M",
-    "ef_construction": "hnsw:construction_ef",
-    "ef_search": "hnsw:search_ef",
-    "num_threads": "hnsw:num_threads",
-    "batch_size": "hnsw:batch_size",
-    "sync_threshold": "hnsw:sync_threshold",
-    "resize_factor": "hnsw:resize_factor",
-}
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,9 @@ from fletchdb import Client
 from flight_server.arguments.collection_config import MAXIMUM_SETTING
 from flight_server.config import Settings
 from flight_server.errors import InvalidArgumentOverflowError, QuotaError
+from tests.support.hnsw import LEGACY
 
 DEFAULTS = Settings()
-LEGACY = {
-    "max_neighbors": "hnsw:M",
-    "ef_construction": "hnsw:construction_ef",
-    "ef_search": "hnsw:search_ef",
-    "num_threads": "hnsw:num_threads",
-    "batch_size": "hnsw:batch_size",
-    "sync_threshold": "hnsw:sync_threshold",
-    "resize_factor": "hnsw:resize_factor",
-}
 MUTABLE = ("ef_search", "num_threads", "batch_size", "sync_threshold", "resize_factor")
 
 
